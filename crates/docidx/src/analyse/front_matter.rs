@@ -1,0 +1,151 @@
+//! YAML (`---`) and TOML (`+++`) front matter at the top of a document, kept as JSON.
+
+use serde_json::{Map, Number, Value};
+
+/// Front matter found at the start of a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontMatter {
+    /// The parsed front matter, or the reason it could not be parsed.
+    pub value: Result<Value, String>,
+    /// Byte offset just past the closing fence line: where the Markdown body starts.
+    pub body_start: usize,
+}
+
+/// Finds front matter at the very start of `text` (which must not start with a BOM): a line
+/// `---` closed by `---` or `...` (YAML), or a line `+++` closed by `+++` (TOML). An opening
+/// fence that is never closed is not front matter.
+pub fn split(text: &str) -> Option<FrontMatter> {
+    let mut lines = line_spans(text);
+    let (_, first_end, first) = lines.next()?;
+    let (toml, closers): (bool, &[&str]) = match first.trim_end() {
+        "---" => (false, &["---", "..."]),
+        "+++" => (true, &["+++"]),
+        _ => return None,
+    };
+    for (start, end, line) in lines {
+        if closers.contains(&line.trim_end()) {
+            let content = &text[first_end..start];
+            let value = if toml { parse_toml(content) } else { parse_yaml(content) };
+            return Some(FrontMatter { value, body_start: end });
+        }
+    }
+    None
+}
+
+/// `(start, end including the line break, line without the line break)` for each line.
+fn line_spans(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= text.len() {
+            return None;
+        }
+        let start = pos;
+        let rest = &text[start..];
+        let (line_len, break_len) = match rest.find('\n') {
+            Some(i) => (i, 1),
+            None => (rest.len(), 0),
+        };
+        pos = start + line_len + break_len;
+        let line = rest[..line_len].strip_suffix('\r').unwrap_or(&rest[..line_len]);
+        Some((start, pos, line))
+    })
+}
+
+fn parse_yaml(content: &str) -> Result<Value, String> {
+    if content.trim().is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(content).map_err(|e| e.to_string())?;
+    Ok(yaml_to_json(yaml))
+}
+
+fn yaml_to_json(yaml: serde_yaml_ng::Value) -> Value {
+    use serde_yaml_ng::Value as Y;
+    match yaml {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64().and_then(Number::from_f64).map_or(Value::Null, Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Y::Mapping(map) => Value::Object(
+            map.into_iter().map(|(k, v)| (yaml_key(k), yaml_to_json(v))).collect(),
+        ),
+        Y::Tagged(tagged) => yaml_to_json(tagged.value),
+    }
+}
+
+/// JSON keys are strings; YAML keys may be anything.
+fn yaml_key(key: serde_yaml_ng::Value) -> String {
+    match yaml_to_json(key) {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn parse_toml(content: &str) -> Result<Value, String> {
+    let table: toml::Table = toml::from_str(content).map_err(|e| e.to_string())?;
+    Ok(toml_to_json(toml::Value::Table(table)))
+}
+
+fn toml_to_json(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml() {
+        let text = "---\ntitle: Hello\ntags: [a, b]\n1: one\n---\n# Body\n";
+        let fm = split(text).unwrap();
+        assert_eq!(fm.value, Ok(json!({"title": "Hello", "tags": ["a", "b"], "1": "one"})));
+        assert_eq!(&text[fm.body_start..], "# Body\n");
+    }
+
+    #[test]
+    fn toml_with_crlf() {
+        let text = "+++\r\ntitle = \"T\"\r\ndate = 2024-01-02\r\n+++\r\nbody";
+        let fm = split(text).unwrap();
+        assert_eq!(fm.value, Ok(json!({"title": "T", "date": "2024-01-02"})));
+        assert_eq!(&text[fm.body_start..], "body");
+    }
+
+    #[test]
+    fn malformed_yaml_is_an_error_but_still_front_matter() {
+        let fm = split("---\ntitle: [unclosed\n---\nbody").unwrap();
+        assert!(fm.value.is_err());
+        assert_eq!(fm.body_start, "---\ntitle: [unclosed\n---\n".len());
+    }
+
+    #[test]
+    fn unclosed_fence_or_later_fence_is_not_front_matter() {
+        assert_eq!(split("---\ntitle: x\n"), None);
+        assert_eq!(split("\n---\na: b\n---\n"), None);
+        assert_eq!(split("# Title\n"), None);
+    }
+
+    #[test]
+    fn empty_front_matter_is_an_empty_object() {
+        assert_eq!(split("---\n---\n").unwrap().value, Ok(json!({})));
+    }
+}

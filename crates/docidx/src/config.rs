@@ -1,0 +1,161 @@
+//! Settings: `docidx.toml` at the root, overridden by command-line flags.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The name of the config file docidx reads from the root of the tree.
+pub const CONFIG_FILE: &str = "docidx.toml";
+
+/// A BPE encoding whose counts docidx reproduces exactly (OpenAI's `encode_ordinary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Encoding {
+    /// GPT-4o and later.
+    #[default]
+    #[serde(rename = "o200k_base", alias = "o200k")]
+    O200kBase,
+    /// GPT-4 and GPT-3.5.
+    #[serde(rename = "cl100k_base", alias = "cl100k")]
+    Cl100kBase,
+}
+
+impl Encoding {
+    /// The name tiktoken gives this encoding.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::O200kBase => "o200k_base",
+            Encoding::Cl100kBase => "cl100k_base",
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Encoding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "o200k_base" | "o200k" => Ok(Encoding::O200kBase),
+            "cl100k_base" | "cl100k" => Ok(Encoding::Cl100kBase),
+            _ => Err(format!("unknown encoding {s:?} (expected o200k_base or cl100k_base)")),
+        }
+    }
+}
+
+/// Every setting of a run. `docidx.toml` holds the same keys; flags override them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Tokenizer whose counts are reported.
+    pub encoding: Encoding,
+    /// Worker threads; `None` means one per core.
+    pub jobs: Option<usize>,
+    /// Where `INDEX.md`, `INDEX.json` and `.doc_hashes.json` go, relative to the root.
+    /// Default: `docs/` if it exists, else the root.
+    pub out_dir: Option<PathBuf>,
+    /// Globs (gitignore syntax, relative to the root): when given, only matching files are docs,
+    /// even ones that would be ignored or hidden otherwise.
+    pub include: Vec<String>,
+    /// Globs (gitignore syntax, relative to the root) of files and folders that are never docs.
+    pub exclude: Vec<String>,
+    /// Folder names skipped wherever they appear (besides `.git` and hidden folders).
+    pub skip_dirs: Vec<String>,
+    /// Keep `INDEX.md` under this many tokens by dropping section lists and shortening summaries.
+    pub budget: Option<usize>,
+    /// Docs with more tokens than this get their main sections listed in `INDEX.md`.
+    pub section_threshold: usize,
+    /// Summaries are cut at a word boundary to about this many characters.
+    pub summary_chars: usize,
+    /// Files larger than this (bytes) are skipped with a warning.
+    pub max_file_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            encoding: Encoding::default(),
+            jobs: None,
+            out_dir: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            skip_dirs: vec!["node_modules".into(), "target".into()],
+            budget: None,
+            section_threshold: 1500,
+            summary_chars: 160,
+            max_file_size: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `ROOT/docidx.toml` if it exists, else returns the defaults.
+    pub fn load(root: &Path) -> Result<Config> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text).map_err(|message| Error::Config { path, message }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Parses the text of a config file.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The output folder for a tree rooted at `root`.
+    pub fn output_dir(&self, root: &Path) -> PathBuf {
+        match &self.out_dir {
+            Some(dir) => root.join(dir),
+            None if root.join("docs").is_dir() => root.join("docs"),
+            None => root.to_path_buf(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let config = Config::parse(
+            r#"
+            encoding = "cl100k"
+            jobs = 2
+            out-dir = "site"
+            include = ["docs/**"]
+            exclude = ["archive/**"]
+            skip-dirs = ["vendor"]
+            budget = 4000
+            section-threshold = 900
+            summary-chars = 100
+            max-file-size = 1000
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.encoding, Encoding::Cl100kBase);
+        assert_eq!(config.jobs, Some(2));
+        assert_eq!(config.out_dir.as_deref(), Some(Path::new("site")));
+        assert_eq!(config.exclude, ["archive/**"]);
+        assert_eq!(config.skip_dirs, ["vendor"]);
+        assert_eq!(config.budget, Some(4000));
+        assert_eq!(config.section_threshold, 900);
+        assert_eq!(config.max_file_size, 1000);
+    }
+
+    #[test]
+    fn rejects_unknown_keys_with_their_name() {
+        let err = Config::parse("encodng = \"o200k\"").unwrap_err();
+        assert!(err.contains("encodng"), "{err}");
+    }
+}

@@ -1,0 +1,205 @@
+//! `docidx generate`: build the index and plan the files it writes, without writing them.
+//! The caller writes them with [`crate::output::write_all`], or compares them for `--check`.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::{Error, Result, Warning};
+use crate::index::{self, Index};
+use crate::manifest::{self, Changes, MANIFEST_FILE};
+use crate::markers::{self, BEGIN, END};
+use crate::navigation;
+use crate::output::{read_if_exists, Output};
+use crate::render::index_json::{self, Statistics, INDEX_JSON};
+use crate::render::index_md::{self, Detail, INDEX_MD};
+use crate::tokens;
+use crate::walk::relative;
+
+/// Flags of `generate` that are not settings of the index itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Append a generated region to an existing `INDEX.md` that has no markers.
+    pub force: bool,
+}
+
+/// Everything a `generate` run found and the files it would write.
+#[derive(Debug)]
+pub struct Plan {
+    /// `INDEX.md`, `INDEX.json`, `.doc_hashes.json`, in that order.
+    pub outputs: Vec<Output>,
+    pub index: Index,
+    pub statistics: Statistics,
+    /// Docs added, removed and changed since the previous manifest.
+    pub changes: Changes,
+    pub warnings: Vec<Warning>,
+    /// Whether some file could not be read (the index is incomplete).
+    pub incomplete: bool,
+    /// Docs analysed afresh; the rest were reused from the previous `INDEX.json`.
+    pub analysed: usize,
+    /// What was left out of `INDEX.md` to meet `--budget`.
+    pub budget_notes: Vec<String>,
+}
+
+/// The output folder relative to the root (`/`-separated; empty for the root itself).
+pub fn output_dir_rel(root: &Path, out_dir: &Path) -> Result<String> {
+    if let Ok(rel) = out_dir.strip_prefix(root) {
+        return Ok(relative(Path::new(""), rel));
+    }
+    let canon_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    let canon_out = std::fs::canonicalize(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    match canon_out.strip_prefix(&canon_root) {
+        Ok(rel) => Ok(relative(Path::new(""), rel)),
+        Err(_) => Err(Error::Other {
+            path: out_dir.into(),
+            message: "the output folder must be inside the root (links in INDEX.md are relative)"
+                .into(),
+        }),
+    }
+}
+
+/// Builds the index of `root` and renders its outputs.
+pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
+    let out_dir = config.output_dir(root);
+    let index_dir = output_dir_rel(root, &out_dir)?;
+    let join = |name: &str| -> PathBuf { out_dir.join(name) };
+    let md_path = join(INDEX_MD);
+    let json_path = join(INDEX_JSON);
+    let manifest_path = join(MANIFEST_FILE);
+    let md_rel = if index_dir.is_empty() { INDEX_MD.to_string() } else { format!("{index_dir}/{INDEX_MD}") };
+
+    let settings = index::settings(config);
+    let previous_json = read_if_exists(&json_path)?.and_then(|b| index_json::parse(&b));
+    let reuse = previous_json
+        .as_ref()
+        .map(|j| index_json::reusable_docs(j, &settings))
+        .unwrap_or_default();
+    let built = index::build(root, config, &[md_rel], &reuse)?;
+    drop(reuse);
+    let index = built.index;
+
+    // The hand-written parts of INDEX.md, kept byte for byte.
+    let existing = read_if_exists(&md_path)?;
+    let existing_text = existing.as_deref().map(String::from_utf8_lossy);
+    let (before, after) = match existing_text.as_deref() {
+        None => (format!("# Documentation index\n\n{BEGIN}\n"), format!("{END}\n")),
+        Some(text) => match markers::find(text) {
+            Ok(Some(region)) => (region.before.to_string(), region.after.to_string()),
+            Ok(None) if options.force => {
+                let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+                (format!("{text}{sep}\n{BEGIN}\n"), format!("{END}\n"))
+            }
+            Ok(None) => {
+                return Err(Error::Markers {
+                    path: md_path,
+                    message: format!(
+                        "exists but has no docidx markers, so docidx will not overwrite it. Add the two \
+                         lines\n  {BEGIN}\n  {END}\nwhere the generated index should go (everything outside \
+                         them is kept), or pass --force to append them at the end of the file"
+                    ),
+                });
+            }
+            Err(message) => {
+                return Err(Error::Markers {
+                    path: md_path,
+                    message: format!("{message}; the file was left untouched"),
+                })
+            }
+        },
+    };
+    let newline = if existing_text.as_deref().is_some_and(|t| t.contains("\r\n")) { "\r\n" } else { "\n" };
+    let navigation = navigation::extract(&format!("{before}{after}"), &index_dir);
+
+    // Lower the detail step by step until the index fits the budget (never dropping a doc).
+    let full = Detail { sections_over: Some(config.section_threshold), summary_chars: None };
+    let mut steps = vec![(full, None)];
+    if config.budget.is_some() {
+        steps.push((Detail { sections_over: None, summary_chars: None }, Some("section lists")));
+        for n in [100, 60, 30] {
+            let d = Detail { sections_over: None, summary_chars: Some(n) };
+            steps.push((d, Some("summaries shortened")));
+        }
+        steps.push((Detail { sections_over: None, summary_chars: Some(0) }, Some("summaries")));
+    }
+    let mut budget_notes = Vec::new();
+    let mut rendered = (String::new(), 0);
+    for (i, (detail, dropped)) in steps.iter().enumerate() {
+        rendered = render_md(&index, &index_dir, *detail, &before, &after, newline);
+        if let Some(what) = dropped {
+            budget_notes.push(format!("dropped {what} to fit the budget"));
+        }
+        let fits = config.budget.is_none_or(|b| rendered.1 <= b);
+        if fits || i == steps.len() - 1 {
+            if !fits {
+                budget_notes.push(format!(
+                    "INDEX.md is {} tokens, still over the budget of {} with only titles, links and counts left",
+                    rendered.1,
+                    config.budget.unwrap_or_default()
+                ));
+            }
+            break;
+        }
+    }
+    budget_notes.dedup();
+    let (md_text, index_tokens) = rendered;
+
+    let statistics = Statistics::of(&index, index_tokens);
+    let json_text = index_json::render(&index, &settings, statistics.clone(), navigation);
+    let new_manifest = manifest::of_docs(&index.docs);
+    let old_manifest = read_if_exists(&manifest_path)?.and_then(|b| manifest::parse(&b)).unwrap_or_default();
+    let changes = Changes::between(&old_manifest, &new_manifest);
+
+    let outputs = vec![
+        Output { path: md_path, contents: md_text.into_bytes(), previous: existing },
+        Output::new(json_path, json_text)?,
+        Output::new(manifest_path, manifest::render(&new_manifest))?,
+    ];
+    Ok(Plan {
+        outputs,
+        index,
+        statistics,
+        changes,
+        warnings: built.warnings,
+        incomplete: built.incomplete,
+        analysed: built.analysed,
+        budget_notes,
+    })
+}
+
+/// Renders the whole `INDEX.md` and its exact token count. The header states that count, so
+/// the text is re-rendered until the count it states is the count it has.
+fn render_md(
+    index: &Index,
+    index_dir: &str,
+    detail: Detail,
+    before: &str,
+    after: &str,
+    newline: &str,
+) -> (String, usize) {
+    let assemble = |claimed: usize| {
+        let region = index_md::render_region(index, index_dir, detail, claimed, newline);
+        format!("{before}{region}{after}")
+    };
+    let mut claimed = 0;
+    let mut seen = Vec::new();
+    loop {
+        let text = assemble(claimed);
+        let actual = tokens::count(index.encoding, &text);
+        if actual == claimed {
+            return (text, actual);
+        }
+        if seen.contains(&actual) {
+            // Oscillating between values: search near them for a number that states itself.
+            let lo = seen.iter().min().copied().unwrap_or(actual).saturating_sub(8);
+            let hi = seen.iter().max().copied().unwrap_or(actual) + 8;
+            for c in lo..=hi {
+                let text = assemble(c);
+                if tokens::count(index.encoding, &text) == c {
+                    return (text, c);
+                }
+            }
+            return (text, actual);
+        }
+        seen.push(actual);
+        claimed = actual;
+    }
+}

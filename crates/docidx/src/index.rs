@@ -1,0 +1,108 @@
+//! Building the index: walk, then read, hash and analyse every document in parallel, reusing
+//! the previous analysis of any document whose bytes have not changed.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::analyse::{self, Doc, Settings};
+use crate::config::{Config, Encoding};
+use crate::error::{Error, Result, Warning};
+use crate::walk;
+
+/// The sorted documents of a tree: the single input of every renderer and validation rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub encoding: Encoding,
+    /// Sorted by path.
+    pub docs: Vec<Doc>,
+}
+
+impl Index {
+    /// Tokens of all documents together.
+    pub fn total_tokens(&self) -> usize {
+        self.docs.iter().map(|d| d.tokens).sum()
+    }
+
+    /// The document at `path` (relative to the root, `/`-separated).
+    pub fn doc(&self, path: &str) -> Option<&Doc> {
+        self.docs.binary_search_by(|d| d.path.as_str().cmp(path)).ok().map(|i| &self.docs[i])
+    }
+}
+
+/// An index and what happened while building it.
+#[derive(Debug)]
+pub struct Built {
+    pub index: Index,
+    /// Skipped files, invalid UTF-8, malformed front matter… sorted by path.
+    pub warnings: Vec<Warning>,
+    /// Whether some file or folder could not be read.
+    pub incomplete: bool,
+    /// Documents analysed afresh (the others were reused).
+    pub analysed: usize,
+}
+
+/// Previous analyses that may be reused, by path. They must come from an index built with the
+/// same docidx version, encoding and settings; [`crate::render::json::reusable_docs`] checks that.
+pub type Reuse<'a> = HashMap<&'a str, &'a Doc>;
+
+/// The analysis settings of a config.
+pub fn settings(config: &Config) -> Settings {
+    Settings { encoding: config.encoding, summary_chars: config.summary_chars }
+}
+
+/// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).
+pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -> Result<Built> {
+    let found = walk::discover(root, config, not_docs)?;
+    let settings = settings(config);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Other { path: root.into(), message: e.to_string() })?;
+
+    enum Outcome {
+        Reused(Doc),
+        Analysed(Doc, Vec<Warning>),
+        Unreadable(Warning),
+    }
+    let outcomes: Vec<Outcome> = pool.install(|| {
+        found
+            .files
+            .par_iter()
+            .map(|file| {
+                let bytes = match std::fs::read(&file.path) {
+                    Ok(bytes) => bytes,
+                    Err(e) => return Outcome::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}"))),
+                };
+                let sha256 = analyse::sha256_hex(&bytes);
+                if let Some(prev) = reuse.get(file.rel.as_str()).filter(|d| d.sha256 == sha256) {
+                    return Outcome::Reused((*prev).clone());
+                }
+                let (doc, warnings) = analyse::analyse_hashed(&file.rel, &bytes, sha256, &settings);
+                Outcome::Analysed(doc, warnings)
+            })
+            .collect()
+    });
+
+    let mut warnings = found.warnings;
+    let mut incomplete = found.incomplete;
+    let mut docs = Vec::with_capacity(outcomes.len());
+    let mut analysed = 0;
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Reused(doc) => docs.push(doc),
+            Outcome::Analysed(doc, w) => {
+                analysed += 1;
+                docs.push(doc);
+                warnings.extend(w);
+            }
+            Outcome::Unreadable(w) => {
+                incomplete = true;
+                warnings.push(w);
+            }
+        }
+    }
+    warnings.sort();
+    Ok(Built { index: Index { encoding: config.encoding, docs }, warnings, incomplete, analysed })
+}

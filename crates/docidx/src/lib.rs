@@ -1,0 +1,37 @@
+//! docidx keeps a Markdown documentation tree cheap for AI agents to read.
+//!
+//! The library follows the data:
+//!
+//! ```text
+//! config ─▶ walk ─▶ analyse (parallel: read, sha256, markdown, tokens) ─▶ Doc
+//!                                                                          │
+//!              render: INDEX.md / INDEX.json / .doc_hashes.json ◀─ Index ◀─┘
+//! ```
+//!
+//! [`generate::plan`] runs the whole pipeline and returns the files it would write;
+//! [`output::write_all`] writes them atomically. Other programs can call the pieces directly:
+//! [`analyse::analyse`] is a pure function of a file's bytes.
+
+pub mod analyse;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod index;
+pub mod manifest;
+pub mod markers;
+pub mod navigation;
+pub mod output;
+pub mod render;
+pub mod resolve;
+pub mod tokens;
+pub mod walk;
+
+pub use analyse::{Doc, Link, LinkKind, Section};
+pub use config::{Config, Encoding};
+pub use error::{Error, Result, Warning};
+pub use index::Index;
+
+/// The name and version written into every generated file.
+pub const GENERATOR: &str = "docidx";
+/// This crate's version, part of the cache key for reusing a previous analysis.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

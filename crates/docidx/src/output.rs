@@ -1,0 +1,118 @@
+//! Writing outputs atomically (a temporary file in the same folder, then a rename), and never
+//! over a file that changed since docidx read it.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{Error, Result};
+
+/// One file a run wants to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub path: PathBuf,
+    pub contents: Vec<u8>,
+    /// The file's bytes when docidx read it (`None`: it did not exist).
+    pub previous: Option<Vec<u8>>,
+}
+
+impl Output {
+    /// An output for `path`, remembering what is on disk there now.
+    pub fn new(path: PathBuf, contents: impl Into<Vec<u8>>) -> Result<Output> {
+        let previous = read_if_exists(&path)?;
+        Ok(Output { path, contents: contents.into(), previous })
+    }
+
+    /// Whether writing would change the file.
+    pub fn is_change(&self) -> bool {
+        self.previous.as_deref() != Some(self.contents.as_slice())
+    }
+}
+
+/// The bytes of `path`, or `None` if it does not exist.
+pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Writes every output that changes something; returns the paths written. An output whose file
+/// changed on disk since it was read is not written ([`Error::Changed`]), unless the file
+/// already holds exactly the new contents.
+pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for out in outputs.iter().filter(|o| o.is_change()) {
+        let now = read_if_exists(&out.path)?;
+        if now.as_deref() == Some(out.contents.as_slice()) {
+            continue;
+        }
+        if now != out.previous {
+            return Err(Error::Changed { path: out.path.clone() });
+        }
+        write_atomic(&out.path, &out.contents)?;
+        written.push(out.path.clone());
+    }
+    Ok(written)
+}
+
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
+/// readers see the old file or the new one, never a part of one.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}.docidx-{}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        if let Ok(meta) = fs::metadata(path) {
+            // Keep the permissions a person gave the file.
+            fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_and_refuses_files_changed_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("INDEX.md");
+        fs::write(&path, "old").unwrap();
+        let out = Output::new(path.clone(), "new").unwrap();
+        assert!(out.is_change());
+        fs::write(&path, "edited by a person").unwrap();
+        assert!(matches!(write_all(std::slice::from_ref(&out)), Err(Error::Changed { .. })));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "edited by a person");
+
+        let out = Output::new(path.clone(), "new").unwrap();
+        assert_eq!(write_all(&[out]).unwrap(), [path.clone()]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn write_error_names_the_file() {
+        let err = write_atomic(Path::new("/nonexistent-dir/x/INDEX.json"), b"{}").unwrap_err();
+        assert!(err.to_string().contains("INDEX.json"), "{err}");
+    }
+}

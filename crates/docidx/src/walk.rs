@@ -1,0 +1,196 @@
+//! Discovering the documents of a tree, in parallel, the way ripgrep walks: `.gitignore`,
+//! `.ignore` and `.git/info/exclude` are honoured, hidden files and folders are skipped, and
+//! symlinks are followed only while they stay inside the root.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkState};
+
+use crate::config::Config;
+use crate::error::{Error, Result, Warning};
+
+/// A document found by the walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocFile {
+    /// Relative to the root, `/`-separated.
+    pub rel: String,
+    /// The path to read it from.
+    pub path: PathBuf,
+    /// Size in bytes when it was found.
+    pub size: u64,
+}
+
+/// What a walk found: documents sorted by `rel`, files it skipped and why.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<DocFile>,
+    pub warnings: Vec<Warning>,
+    /// Whether some file or folder could not be read (the index is incomplete).
+    pub incomplete: bool,
+}
+
+/// Whether a file name is a Markdown document by its extension.
+pub fn is_markdown(name: &str) -> bool {
+    name.ends_with(".md") || name.ends_with(".mdx")
+}
+
+/// `path` relative to `root`, `/`-separated (lossy for names that are not UTF-8).
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<_> = rel
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => Some(s.to_string_lossy()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// Walks `root` and returns every document, skipping the files whose root-relative paths are
+/// in `not_docs` (the outputs of this run). Runs on `config.jobs` threads; the result does not depend on scheduling.
+pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Discovery> {
+    let canonical_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    if !canonical_root.is_dir() {
+        return Err(Error::Other { path: root.into(), message: "not a directory".into() });
+    }
+    let mut overrides = OverrideBuilder::new(root);
+    for glob in &config.include {
+        overrides
+            .add(glob)
+            .map_err(|e| Error::Glob { glob: glob.clone(), message: e.to_string() })?;
+    }
+    for glob in &config.exclude {
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|e| Error::Glob { glob: glob.clone(), message: e.to_string() })?;
+    }
+    let overrides =
+        overrides.build().map_err(|e| Error::Glob { glob: "(all)".into(), message: e.to_string() })?;
+
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .overrides(overrides)
+        .hidden(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .ignore(true)
+        .parents(true)
+        // A developer's global excludes file must not make their index differ from CI's.
+        .git_global(false)
+        .follow_links(true)
+        .threads(config.jobs.unwrap_or(0));
+
+    let found = Mutex::new(Discovery::default());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    let mut found = found.lock().expect("no thread panics while holding it");
+                    found.warnings.push(walk_warning(root, &err));
+                    found.incomplete |= !is_loop(&err);
+                    return WalkState::Continue;
+                }
+            };
+            if entry.depth() == 0 {
+                return WalkState::Continue;
+            }
+            let path = entry.path();
+            let rel = relative(root, path);
+            if entry.path_is_symlink() {
+                match std::fs::canonicalize(path) {
+                    Ok(target) if target.starts_with(&canonical_root) => {}
+                    Ok(_) => {
+                        push_warning(&found, Warning::new(rel, "symlink points outside the root; not followed"));
+                        return WalkState::Skip;
+                    }
+                    Err(_) => {
+                        push_warning(&found, Warning::new(rel, "dangling symlink; skipped"));
+                        return WalkState::Skip;
+                    }
+                }
+            }
+            let Some(file_type) = entry.file_type() else { return WalkState::Continue };
+            let name = entry.file_name().to_string_lossy();
+            if file_type.is_dir() {
+                if name == ".git" || config.skip_dirs.iter().any(|d| *d == name) {
+                    return WalkState::Skip;
+                }
+                return WalkState::Continue;
+            }
+            if !is_markdown(&name) || not_docs.contains(&rel) {
+                return WalkState::Continue;
+            }
+            let size = match entry.metadata() {
+                Ok(m) => m.len(),
+                Err(err) => {
+                    let mut found = found.lock().expect("no thread panics while holding it");
+                    found.warnings.push(walk_warning(root, &err));
+                    found.incomplete = true;
+                    return WalkState::Continue;
+                }
+            };
+            let mut found = found.lock().expect("no thread panics while holding it");
+            if size > config.max_file_size {
+                found.warnings.push(Warning::new(
+                    rel,
+                    format!(
+                        "{size} bytes is over the size limit of {} bytes (max-file-size); skipped",
+                        config.max_file_size
+                    ),
+                ));
+            } else {
+                found.files.push(DocFile { rel, path: path.to_path_buf(), size });
+            }
+            WalkState::Continue
+        })
+    });
+    let mut found = found.into_inner().expect("no thread panicked while holding it");
+    found.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    // A symlinked folder inside the root can show the same file under two paths; both are kept,
+    // as git would. The same path twice cannot happen.
+    found.warnings.sort();
+    found.warnings.dedup();
+    Ok(found)
+}
+
+fn push_warning(found: &Mutex<Discovery>, warning: Warning) {
+    found.lock().expect("no thread panics while holding it").warnings.push(warning);
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => is_loop(err),
+        _ => false,
+    }
+}
+
+fn walk_warning(root: &Path, err: &ignore::Error) -> Warning {
+    fn inner<'a>(err: &'a ignore::Error, path: &mut Option<&'a Path>) -> String {
+        match err {
+            ignore::Error::WithPath { path: p, err } => {
+                *path = Some(p);
+                inner(err, path)
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner(err, path)
+            }
+            ignore::Error::Loop { child, .. } => {
+                *path = Some(child);
+                "symlink loop; not followed".into()
+            }
+            other => other.to_string(),
+        }
+    }
+    let mut path = None;
+    let message = inner(err, &mut path);
+    match path {
+        Some(p) => Warning::new(relative(root, p), message),
+        None => Warning::new(".", message),
+    }
+}
+
