@@ -88,7 +88,19 @@ fn generate(args: GenerateArgs) -> docidx::Result<ExitCode> {
             let _ = writeln!(stderr, "would change: {}", out.path.display());
         }
         if !args.quiet {
-            let _ = writeln!(stderr, "{}", summary(&plan, start, if changed.is_empty() { "up to date" } else { "out of date" }));
+            let _ = writeln!(
+                stderr,
+                "{}",
+                summary(
+                    &plan,
+                    start,
+                    if changed.is_empty() {
+                        "up to date"
+                    } else {
+                        "out of date"
+                    }
+                )
+            );
         }
         return Ok(ExitCode::from(if changed.is_empty() { 0 } else { 1 }));
     }
@@ -100,7 +112,11 @@ fn generate(args: GenerateArgs) -> docidx::Result<ExitCode> {
         } else {
             let names: Vec<String> = written
                 .iter()
-                .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+                .map(|p| {
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
                 .collect();
             format!("wrote {}", names.join(", "))
         };

@@ -46,7 +46,9 @@ impl FromStr for Encoding {
         match s {
             "o200k_base" | "o200k" => Ok(Encoding::O200kBase),
             "cl100k_base" | "cl100k" => Ok(Encoding::Cl100kBase),
-            _ => Err(format!("unknown encoding {s:?} (expected o200k_base or cl100k_base)")),
+            _ => Err(format!(
+                "unknown encoding {s:?} (expected o200k_base or cl100k_base)"
+            )),
         }
     }
 }

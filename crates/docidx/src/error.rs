@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub enum Error {
     /// Reading or writing `path` failed.
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// `docidx.toml` (or another config file) could not be parsed.
     Config { path: PathBuf, message: String },
     /// An existing `INDEX.md` has no usable marker pair; docidx will not overwrite it.
@@ -23,7 +26,10 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// The file this error is about, if any.
@@ -80,11 +86,19 @@ pub struct Warning {
 
 impl Warning {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Warning { path: path.into(), line: None, message: message.into() }
+        Warning {
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        }
     }
 
     pub fn at_line(path: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
-        Warning { path: path.into(), line: Some(line), message: message.into() }
+        Warning {
+            path: path.into(),
+            line: Some(line),
+            message: message.into(),
+        }
     }
 }
 

@@ -65,7 +65,11 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let md_path = join(INDEX_MD);
     let json_path = join(INDEX_JSON);
     let manifest_path = join(MANIFEST_FILE);
-    let md_rel = if index_dir.is_empty() { INDEX_MD.to_string() } else { format!("{index_dir}/{INDEX_MD}") };
+    let md_rel = if index_dir.is_empty() {
+        INDEX_MD.to_string()
+    } else {
+        format!("{index_dir}/{INDEX_MD}")
+    };
 
     let settings = index::settings(config);
     let previous_json = read_if_exists(&json_path)?.and_then(|b| index_json::parse(&b));
@@ -81,11 +85,18 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let existing = read_if_exists(&md_path)?;
     let existing_text = existing.as_deref().map(String::from_utf8_lossy);
     let (before, after) = match existing_text.as_deref() {
-        None => (format!("# Documentation index\n\n{BEGIN}\n"), format!("{END}\n")),
+        None => (
+            format!("# Documentation index\n\n{BEGIN}\n"),
+            format!("{END}\n"),
+        ),
         Some(text) => match markers::find(text) {
             Ok(Some(region)) => (region.before.to_string(), region.after.to_string()),
             Ok(None) if options.force => {
-                let sep = if text.is_empty() || text.ends_with('\n') { "" } else { "\n" };
+                let sep = if text.is_empty() || text.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
                 (format!("{text}{sep}\n{BEGIN}\n"), format!("{END}\n"))
             }
             Ok(None) => {
@@ -106,19 +117,41 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
             }
         },
     };
-    let newline = if existing_text.as_deref().is_some_and(|t| t.contains("\r\n")) { "\r\n" } else { "\n" };
+    let newline = if existing_text.as_deref().is_some_and(|t| t.contains("\r\n")) {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let navigation = navigation::extract(&format!("{before}{after}"), &index_dir);
 
     // Lower the detail step by step until the index fits the budget (never dropping a doc).
-    let full = Detail { sections_over: Some(config.section_threshold), summary_chars: None };
+    let full = Detail {
+        sections_over: Some(config.section_threshold),
+        summary_chars: None,
+    };
     let mut steps = vec![(full, None)];
     if config.budget.is_some() {
-        steps.push((Detail { sections_over: None, summary_chars: None }, Some("section lists")));
+        steps.push((
+            Detail {
+                sections_over: None,
+                summary_chars: None,
+            },
+            Some("section lists"),
+        ));
         for n in [100, 60, 30] {
-            let d = Detail { sections_over: None, summary_chars: Some(n) };
+            let d = Detail {
+                sections_over: None,
+                summary_chars: Some(n),
+            };
             steps.push((d, Some("summaries shortened")));
         }
-        steps.push((Detail { sections_over: None, summary_chars: Some(0) }, Some("summaries")));
+        steps.push((
+            Detail {
+                sections_over: None,
+                summary_chars: Some(0),
+            },
+            Some("summaries"),
+        ));
     }
     let mut budget_notes = Vec::new();
     let mut rendered = (String::new(), 0);
@@ -145,11 +178,17 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let statistics = Statistics::of(&index, index_tokens);
     let json_text = index_json::render(&index, &settings, statistics.clone(), navigation);
     let new_manifest = manifest::of_docs(&index.docs);
-    let old_manifest = read_if_exists(&manifest_path)?.and_then(|b| manifest::parse(&b)).unwrap_or_default();
+    let old_manifest = read_if_exists(&manifest_path)?
+        .and_then(|b| manifest::parse(&b))
+        .unwrap_or_default();
     let changes = Changes::between(&old_manifest, &new_manifest);
 
     let outputs = vec![
-        Output { path: md_path, contents: md_text.into_bytes(), previous: existing },
+        Output {
+            path: md_path,
+            contents: md_text.into_bytes(),
+            previous: existing,
+        },
         Output::new(json_path, json_text)?,
         Output::new(manifest_path, manifest::render(&new_manifest))?,
     ];
@@ -166,7 +205,9 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
 }
 
 /// Renders the whole `INDEX.md` and its exact token count. The header states that count, so
-/// the text is re-rendered until the count it states is the count it has.
+/// it is re-rendered until the count it states is the count the file has. Only the header
+/// changes between attempts, so the rest is counted once (it starts at a line beginning with
+/// `#` or `<`, where token counts add up; see [`tokens::SpanCounts`]).
 fn render_md(
     index: &Index,
     index_dir: &str,
@@ -175,25 +216,52 @@ fn render_md(
     after: &str,
     newline: &str,
 ) -> (String, usize) {
-    let assemble = |claimed: usize| {
-        let region = index_md::render_region(index, index_dir, detail, claimed, newline);
-        format!("{before}{region}{after}")
+    let encoding = index.encoding;
+    let body = index_md::render_body(index, index_dir, detail, newline);
+    let tail = format!("{body}{after}");
+    let head_start = before.len();
+    let with_header = |claimed: usize| {
+        let header = index_md::render_header(index, claimed, newline);
+        (format!("{before}{header}{tail}"), header.len())
+    };
+    let (first, header_len) = with_header(0);
+    let fixed = tokens::SpanCounts::new(encoding, &first, &[head_start, head_start + header_len]);
+    let (before_tokens, tail_tokens) = (
+        fixed.span(encoding, &first, 0, head_start),
+        fixed.span(encoding, &first, head_start + header_len, first.len()),
+    );
+    let count = |claimed: usize| {
+        let header = index_md::render_header(index, claimed, newline);
+        let text = format!("{before}{header}{tail}");
+        let end = head_start + header.len();
+        let n = if tokens::is_piece_boundary(&text, head_start)
+            && tokens::is_piece_boundary(&text, end)
+        {
+            before_tokens + tokens::count(encoding, &header) + tail_tokens
+        } else {
+            tokens::count(encoding, &text)
+        };
+        (text, n)
     };
     let mut claimed = 0;
     let mut seen = Vec::new();
     loop {
-        let text = assemble(claimed);
-        let actual = tokens::count(index.encoding, &text);
+        let (text, actual) = count(claimed);
         if actual == claimed {
             return (text, actual);
         }
         if seen.contains(&actual) {
             // Oscillating between values: search near them for a number that states itself.
-            let lo = seen.iter().min().copied().unwrap_or(actual).saturating_sub(8);
+            let lo = seen
+                .iter()
+                .min()
+                .copied()
+                .unwrap_or(actual)
+                .saturating_sub(8);
             let hi = seen.iter().max().copied().unwrap_or(actual) + 8;
             for c in lo..=hi {
-                let text = assemble(c);
-                if tokens::count(index.encoding, &text) == c {
+                let (text, n) = count(c);
+                if n == c {
                     return (text, c);
                 }
             }

@@ -27,7 +27,10 @@ impl Index {
 
     /// The document at `path` (relative to the root, `/`-separated).
     pub fn doc(&self, path: &str) -> Option<&Doc> {
-        self.docs.binary_search_by(|d| d.path.as_str().cmp(path)).ok().map(|i| &self.docs[i])
+        self.docs
+            .binary_search_by(|d| d.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.docs[i])
     }
 }
 
@@ -49,7 +52,10 @@ pub type Reuse<'a> = HashMap<&'a str, &'a Doc>;
 
 /// The analysis settings of a config.
 pub fn settings(config: &Config) -> Settings {
-    Settings { encoding: config.encoding, summary_chars: config.summary_chars }
+    Settings {
+        encoding: config.encoding,
+        summary_chars: config.summary_chars,
+    }
 }
 
 /// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).
@@ -59,7 +65,10 @@ pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Other { path: root.into(), message: e.to_string() })?;
+        .map_err(|e| Error::Other {
+            path: root.into(),
+            message: e.to_string(),
+        })?;
 
     enum Outcome {
         Reused(Doc),
@@ -73,7 +82,12 @@ pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -
             .map(|file| {
                 let bytes = match std::fs::read(&file.path) {
                     Ok(bytes) => bytes,
-                    Err(e) => return Outcome::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}"))),
+                    Err(e) => {
+                        return Outcome::Unreadable(Warning::new(
+                            &file.rel,
+                            format!("cannot read: {e}"),
+                        ))
+                    }
                 };
                 let sha256 = analyse::sha256_hex(&bytes);
                 if let Some(prev) = reuse.get(file.rel.as_str()).filter(|d| d.sha256 == sha256) {
@@ -104,5 +118,13 @@ pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -
         }
     }
     warnings.sort();
-    Ok(Built { index: Index { encoding: config.encoding, docs }, warnings, incomplete, analysed })
+    Ok(Built {
+        index: Index {
+            encoding: config.encoding,
+            docs,
+        },
+        warnings,
+        incomplete,
+        analysed,
+    })
 }

@@ -13,7 +13,9 @@ pub type Manifest = BTreeMap<String, String>;
 
 /// The manifest of a set of documents.
 pub fn of_docs(docs: &[Doc]) -> Manifest {
-    docs.iter().map(|d| (d.path.clone(), d.sha256.clone())).collect()
+    docs.iter()
+        .map(|d| (d.path.clone(), d.sha256.clone()))
+        .collect()
 }
 
 /// Parses a manifest; `None` if it is not one.
@@ -47,7 +49,11 @@ impl Changes {
                 Some(_) => {}
             }
         }
-        changes.removed = old.keys().filter(|p| !new.contains_key(*p)).cloned().collect();
+        changes.removed = old
+            .keys()
+            .filter(|p| !new.contains_key(*p))
+            .cloned()
+            .collect();
         changes
     }
 
@@ -71,7 +77,13 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let c = Changes::between(&old, &new);
-        assert_eq!((c.added, c.removed, c.changed), (vec!["d".into()], vec!["c".into()], vec!["b".into()]));
-        assert_eq!(render(&new), "{\n  \"a\": \"1\",\n  \"b\": \"9\",\n  \"d\": \"4\"\n}\n");
+        assert_eq!(
+            (c.added, c.removed, c.changed),
+            (vec!["d".into()], vec!["c".into()], vec!["b".into()])
+        );
+        assert_eq!(
+            render(&new),
+            "{\n  \"a\": \"1\",\n  \"b\": \"9\",\n  \"d\": \"4\"\n}\n"
+        );
     }
 }

@@ -32,7 +32,10 @@ pub fn find(text: &str) -> Result<Option<Region<'_>>, String> {
         pos += line.len();
     }
     let lines = |v: &[(usize, usize, usize)]| {
-        v.iter().map(|(n, _, _)| n.to_string()).collect::<Vec<_>>().join(", ")
+        v.iter()
+            .map(|(n, _, _)| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     match (begins.as_slice(), ends.as_slice()) {
         ([], []) => Ok(None),
@@ -69,14 +72,23 @@ mod tests {
 
     #[test]
     fn markers_in_prose_do_not_count() {
-        assert_eq!(find("Use `<!-- docidx:begin -->` and the end marker.\n"), Ok(None));
+        assert_eq!(
+            find("Use `<!-- docidx:begin -->` and the end marker.\n"),
+            Ok(None)
+        );
     }
 
     #[test]
     fn broken_layouts_are_explained() {
-        assert!(find("<!-- docidx:begin -->\n").unwrap_err().contains("line 1 has no"));
-        assert!(find("x\n<!-- docidx:end -->\n").unwrap_err().contains("line 2 has no"));
-        assert!(find("<!-- docidx:end -->\n<!-- docidx:begin -->\n").unwrap_err().contains("before"));
+        assert!(find("<!-- docidx:begin -->\n")
+            .unwrap_err()
+            .contains("line 1 has no"));
+        assert!(find("x\n<!-- docidx:end -->\n")
+            .unwrap_err()
+            .contains("line 2 has no"));
+        assert!(find("<!-- docidx:end -->\n<!-- docidx:begin -->\n")
+            .unwrap_err()
+            .contains("before"));
         let two = "<!-- docidx:begin -->\n<!-- docidx:end -->\n<!-- docidx:begin -->\n<!-- docidx:end -->\n";
         assert!(find(two).unwrap_err().contains("more than one"));
     }

@@ -54,7 +54,10 @@ pub fn extract(text: &str, index_dir: &str) -> Vec<NavTable> {
             Event::Start(Tag::Table(_)) => {
                 let under = heading.as_deref().map(markdown::collapse_whitespace);
                 if let Some(h) = under.filter(|h| is_navigation_heading(h)) {
-                    table = Some(NavTable { heading: h, rows: Vec::new() });
+                    table = Some(NavTable {
+                        heading: h,
+                        rows: Vec::new(),
+                    });
                     header.clear();
                 }
             }
@@ -71,7 +74,10 @@ pub fn extract(text: &str, index_dir: &str) -> Vec<NavTable> {
                 }
             }
             Event::Start(Tag::TableCell) if table.is_some() => {
-                cell = Some(NavCell { text: String::new(), docs: Vec::new() })
+                cell = Some(NavCell {
+                    text: String::new(),
+                    docs: Vec::new(),
+                })
             }
             Event::End(TagEnd::TableCell) => {
                 if let Some(mut c) = cell.take() {
@@ -121,7 +127,10 @@ mod tests {
         let agent = &tables[0].rows[0];
         assert_eq!(agent["Persona"].text, "AI Agent");
         assert_eq!(agent["Start here"].docs, ["CLAUDE.md"]);
-        assert_eq!(tables[0].rows[1]["Start here"].docs, ["docs/ops/RUN.md", "docs/ARCH.md"]);
+        assert_eq!(
+            tables[0].rows[1]["Start here"].docs,
+            ["docs/ops/RUN.md", "docs/ARCH.md"]
+        );
         assert_eq!(tables[1].rows[0]["Docs"].docs, ["docs/deploy.md"]);
     }
 }

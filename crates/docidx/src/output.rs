@@ -21,7 +21,11 @@ impl Output {
     /// An output for `path`, remembering what is on disk there now.
     pub fn new(path: PathBuf, contents: impl Into<Vec<u8>>) -> Result<Output> {
         let previous = read_if_exists(&path)?;
-        Ok(Output { path, contents: contents.into(), previous })
+        Ok(Output {
+            path,
+            contents: contents.into(),
+            previous,
+        })
     }
 
     /// Whether writing would change the file.
@@ -50,7 +54,9 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
             continue;
         }
         if now != out.previous {
-            return Err(Error::Changed { path: out.path.clone() });
+            return Err(Error::Changed {
+                path: out.path.clone(),
+            });
         }
         write_atomic(&out.path, &out.contents)?;
         written.push(out.path.clone());
@@ -66,7 +72,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = dir.join(format!(
         ".{name}.docidx-{}-{}.tmp",
         std::process::id(),
@@ -100,7 +109,10 @@ mod tests {
         let out = Output::new(path.clone(), "new").unwrap();
         assert!(out.is_change());
         fs::write(&path, "edited by a person").unwrap();
-        assert!(matches!(write_all(std::slice::from_ref(&out)), Err(Error::Changed { .. })));
+        assert!(matches!(
+            write_all(std::slice::from_ref(&out)),
+            Err(Error::Changed { .. })
+        ));
         assert_eq!(fs::read_to_string(&path).unwrap(), "edited by a person");
 
         let out = Output::new(path.clone(), "new").unwrap();

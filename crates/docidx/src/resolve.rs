@@ -22,7 +22,11 @@ pub fn resolve(from_dir: &str, target: &str) -> Resolved {
     let decoded = percent_decode(rest);
     let mut parts: Vec<&str> = Vec::new();
     let mut outside_root = false;
-    let base = if decoded.starts_with('/') { "" } else { from_dir };
+    let base = if decoded.starts_with('/') {
+        ""
+    } else {
+        from_dir
+    };
     for part in base.split('/').chain(decoded.split('/')) {
         match part {
             "" | "." => {}
@@ -34,7 +38,11 @@ pub fn resolve(from_dir: &str, target: &str) -> Resolved {
             p => parts.push(p),
         }
     }
-    Resolved { path: parts.join("/"), fragment, outside_root }
+    Resolved {
+        path: parts.join("/"),
+        fragment,
+        outside_root,
+    }
 }
 
 /// The root-relative folder holding the root-relative file `path` (empty for the root).
@@ -112,7 +120,10 @@ mod tests {
     #[test]
     fn percent_round_trip() {
         let name = "my doc #1 (100%).md";
-        assert_eq!(percent_encode_path(name), "my%20doc%20%231%20%28100%25%29.md");
+        assert_eq!(
+            percent_encode_path(name),
+            "my%20doc%20%231%20%28100%25%29.md"
+        );
         assert_eq!(percent_decode(&percent_encode_path(name)), name);
         assert_eq!(percent_decode("bad%zz%"), "bad%zz%");
         assert_eq!(percent_encode_path("日本/ü.md"), "日本/ü.md");

@@ -64,7 +64,12 @@ impl SpanCounts {
                 left = i;
             }
         }
-        SpanCounts { cuts: all, safe, between_safe, total }
+        SpanCounts {
+            cuts: all,
+            safe,
+            between_safe,
+            total,
+        }
     }
 
     /// Tokens in the whole text.
@@ -75,14 +80,19 @@ impl SpanCounts {
     /// Tokens in `text[start..end]`, where `start` and `end` are cuts given to [`SpanCounts::new`]
     /// (or 0 and the text's length). Exactly `count(&text[start..end])`.
     pub fn span(&self, encoding: Encoding, text: &str, start: usize, end: usize) -> usize {
-        let (Ok(a), Ok(b)) = (self.cuts.binary_search(&start), self.cuts.binary_search(&end))
-        else {
+        let (Ok(a), Ok(b)) = (
+            self.cuts.binary_search(&start),
+            self.cuts.binary_search(&end),
+        ) else {
             return count(encoding, &text[start..end]);
         };
         if !(self.safe[a] && self.safe[b]) {
             return count(encoding, &text[start..end]);
         }
-        (a..b).filter(|&i| self.safe[i]).map(|i| self.between_safe[i]).sum()
+        (a..b)
+            .filter(|&i| self.safe[i])
+            .map(|i| self.between_safe[i])
+            .sum()
     }
 }
 
@@ -133,7 +143,11 @@ mod tests {
     fn counts_match_tiktoken() {
         for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
             for text in SAMPLES {
-                assert_eq!(count(encoding, text), tiktoken(encoding, text), "{encoding} {text:?}");
+                assert_eq!(
+                    count(encoding, text),
+                    tiktoken(encoding, text),
+                    "{encoding} {text:?}"
+                );
             }
         }
     }
@@ -147,7 +161,10 @@ mod tests {
             assert_eq!(spans.total(), count(encoding, text));
             for (i, &a) in cuts.iter().enumerate() {
                 for &b in &cuts[i + 1..] {
-                    assert_eq!(spans.span(encoding, text, a, b), count(encoding, &text[a..b]));
+                    assert_eq!(
+                        spans.span(encoding, text, a, b),
+                        count(encoding, &text[a..b])
+                    );
                 }
             }
         }

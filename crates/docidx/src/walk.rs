@@ -1,6 +1,8 @@
 //! Discovering the documents of a tree, in parallel, the way ripgrep walks: `.gitignore`,
-//! `.ignore` and `.git/info/exclude` are honoured, hidden files and folders are skipped, and
-//! symlinks are followed only while they stay inside the root.
+//! `.ignore` and `.git/info/exclude` are honoured; `.git`, hidden folders and the folders of
+//! `skip-dirs` (`node_modules`, `target`) are skipped unless an `include` glob names them; and
+//! symlinks are followed only while they stay inside the root. Hidden *files* are docs like
+//! any other (`..md` is tldr's page for the `.` command).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -54,26 +56,35 @@ pub fn relative(root: &Path, path: &Path) -> String {
 pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Discovery> {
     let canonical_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     if !canonical_root.is_dir() {
-        return Err(Error::Other { path: root.into(), message: "not a directory".into() });
+        return Err(Error::Other {
+            path: root.into(),
+            message: "not a directory".into(),
+        });
     }
     let mut overrides = OverrideBuilder::new(root);
     for glob in &config.include {
-        overrides
-            .add(glob)
-            .map_err(|e| Error::Glob { glob: glob.clone(), message: e.to_string() })?;
+        overrides.add(glob).map_err(|e| Error::Glob {
+            glob: glob.clone(),
+            message: e.to_string(),
+        })?;
     }
     for glob in &config.exclude {
         overrides
             .add(&format!("!{glob}"))
-            .map_err(|e| Error::Glob { glob: glob.clone(), message: e.to_string() })?;
+            .map_err(|e| Error::Glob {
+                glob: glob.clone(),
+                message: e.to_string(),
+            })?;
     }
-    let overrides =
-        overrides.build().map_err(|e| Error::Glob { glob: "(all)".into(), message: e.to_string() })?;
+    let overrides = overrides.build().map_err(|e| Error::Glob {
+        glob: "(all)".into(),
+        message: e.to_string(),
+    })?;
 
     let mut builder = WalkBuilder::new(root);
     builder
         .overrides(overrides)
-        .hidden(true)
+        .hidden(false)
         .git_ignore(true)
         .git_exclude(true)
         .ignore(true)
@@ -104,7 +115,10 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
                 match std::fs::canonicalize(path) {
                     Ok(target) if target.starts_with(&canonical_root) => {}
                     Ok(_) => {
-                        push_warning(&found, Warning::new(rel, "symlink points outside the root; not followed"));
+                        push_warning(
+                            &found,
+                            Warning::new(rel, "symlink points outside the root; not followed"),
+                        );
                         return WalkState::Skip;
                     }
                     Err(_) => {
@@ -113,10 +127,13 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
                     }
                 }
             }
-            let Some(file_type) = entry.file_type() else { return WalkState::Continue };
+            let Some(file_type) = entry.file_type() else {
+                return WalkState::Continue;
+            };
             let name = entry.file_name().to_string_lossy();
             if file_type.is_dir() {
-                if name == ".git" || config.skip_dirs.iter().any(|d| *d == name) {
+                let skipped = name.starts_with('.') || config.skip_dirs.iter().any(|d| *d == name);
+                if name == ".git" || (skipped && !named_by_include(&config.include, &rel)) {
                     return WalkState::Skip;
                 }
                 return WalkState::Continue;
@@ -143,12 +160,18 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
                     ),
                 ));
             } else {
-                found.files.push(DocFile { rel, path: path.to_path_buf(), size });
+                found.files.push(DocFile {
+                    rel,
+                    path: path.to_path_buf(),
+                    size,
+                });
             }
             WalkState::Continue
         })
     });
-    let mut found = found.into_inner().expect("no thread panicked while holding it");
+    let mut found = found
+        .into_inner()
+        .expect("no thread panicked while holding it");
     found.files.sort_by(|a, b| a.rel.cmp(&b.rel));
     // A symlinked folder inside the root can show the same file under two paths; both are kept,
     // as git would. The same path twice cannot happen.
@@ -157,8 +180,22 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
     Ok(found)
 }
 
+/// Whether an include glob names the folder `rel` (or something inside it) explicitly, as
+/// `.github/**` names `.github`. Globs starting with a wildcard name no folder in particular.
+fn named_by_include(include: &[String], rel: &str) -> bool {
+    include.iter().any(|glob| {
+        let glob = glob.trim_start_matches('/');
+        glob.strip_prefix(rel)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 fn push_warning(found: &Mutex<Discovery>, warning: Warning) {
-    found.lock().expect("no thread panics while holding it").warnings.push(warning);
+    found
+        .lock()
+        .expect("no thread panics while holding it")
+        .warnings
+        .push(warning);
 }
 
 fn is_loop(err: &ignore::Error) -> bool {
@@ -193,4 +230,3 @@ fn walk_warning(root: &Path, err: &ignore::Error) -> Warning {
         None => Warning::new(".", message),
     }
 }
-

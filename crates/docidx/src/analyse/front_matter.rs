@@ -5,10 +5,18 @@ use serde_json::{Map, Number, Value};
 /// Front matter found at the start of a text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrontMatter {
-    /// The parsed front matter, or the reason it could not be parsed.
-    pub value: Result<Value, String>,
+    /// The parsed front matter, or why it could not be parsed.
+    pub value: Result<Value, Malformed>,
     /// Byte offset just past the closing fence line: where the Markdown body starts.
     pub body_start: usize,
+}
+
+/// Why front matter could not be parsed, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub message: String,
+    /// 1-based line in the text given to [`split`], when the parser knows it.
+    pub line: Option<usize>,
 }
 
 /// Finds front matter at the very start of `text` (which must not start with a BOM): a line
@@ -25,8 +33,20 @@ pub fn split(text: &str) -> Option<FrontMatter> {
     for (start, end, line) in lines {
         if closers.contains(&line.trim_end()) {
             let content = &text[first_end..start];
-            let value = if toml { parse_toml(content) } else { parse_yaml(content) };
-            return Some(FrontMatter { value, body_start: end });
+            let value = if toml {
+                parse_toml(content)
+            } else {
+                parse_yaml(content)
+            };
+            // The parsers count lines from the first line after the opening fence.
+            let value = value.map_err(|(message, line)| Malformed {
+                message,
+                line: line.map(|l| l + 1),
+            });
+            return Some(FrontMatter {
+                value,
+                body_start: end,
+            });
         }
     }
     None
@@ -46,16 +66,27 @@ fn line_spans(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
             None => (rest.len(), 0),
         };
         pos = start + line_len + break_len;
-        let line = rest[..line_len].strip_suffix('\r').unwrap_or(&rest[..line_len]);
+        let line = rest[..line_len]
+            .strip_suffix('\r')
+            .unwrap_or(&rest[..line_len]);
         Some((start, pos, line))
     })
 }
 
-fn parse_yaml(content: &str) -> Result<Value, String> {
+fn parse_yaml(content: &str) -> Result<Value, (String, Option<usize>)> {
     if content.trim().is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(content).map_err(|e| e.to_string())?;
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(content).map_err(|e| {
+        let line = e.location().map(|l| l.line());
+        let message = e.to_string();
+        // The location is reported separately, relative to the whole file.
+        let message = match message.split_once(" at line ") {
+            Some((head, _)) if line.is_some() => head.to_string(),
+            _ => message,
+        };
+        (message, line)
+    })?;
     Ok(yaml_to_json(yaml))
 }
 
@@ -70,13 +101,17 @@ fn yaml_to_json(yaml: serde_yaml_ng::Value) -> Value {
             } else if let Some(u) = n.as_u64() {
                 Value::from(u)
             } else {
-                n.as_f64().and_then(Number::from_f64).map_or(Value::Null, Value::Number)
+                n.as_f64()
+                    .and_then(Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
             }
         }
         Y::String(s) => Value::String(s),
         Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
         Y::Mapping(map) => Value::Object(
-            map.into_iter().map(|(k, v)| (yaml_key(k), yaml_to_json(v))).collect(),
+            map.into_iter()
+                .map(|(k, v)| (yaml_key(k), yaml_to_json(v)))
+                .collect(),
         ),
         Y::Tagged(tagged) => yaml_to_json(tagged.value),
     }
@@ -90,8 +125,13 @@ fn yaml_key(key: serde_yaml_ng::Value) -> String {
     }
 }
 
-fn parse_toml(content: &str) -> Result<Value, String> {
-    let table: toml::Table = toml::from_str(content).map_err(|e| e.to_string())?;
+fn parse_toml(content: &str) -> Result<Value, (String, Option<usize>)> {
+    let table: toml::Table = toml::from_str(content).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| content[..s.start.min(content.len())].matches('\n').count() + 1);
+        (e.message().to_string(), line)
+    })?;
     Ok(toml_to_json(toml::Value::Table(table)))
 }
 
@@ -118,7 +158,10 @@ mod tests {
     fn yaml() {
         let text = "---\ntitle: Hello\ntags: [a, b]\n1: one\n---\n# Body\n";
         let fm = split(text).unwrap();
-        assert_eq!(fm.value, Ok(json!({"title": "Hello", "tags": ["a", "b"], "1": "one"})));
+        assert_eq!(
+            fm.value,
+            Ok(json!({"title": "Hello", "tags": ["a", "b"], "1": "one"}))
+        );
         assert_eq!(&text[fm.body_start..], "# Body\n");
     }
 
@@ -132,9 +175,9 @@ mod tests {
 
     #[test]
     fn malformed_yaml_is_an_error_but_still_front_matter() {
-        let fm = split("---\ntitle: [unclosed\n---\nbody").unwrap();
-        assert!(fm.value.is_err());
-        assert_eq!(fm.body_start, "---\ntitle: [unclosed\n---\n".len());
+        let fm = split("---\na: 1\ntitle: [unclosed\n---\nbody").unwrap();
+        assert_eq!(fm.value.unwrap_err().line, Some(4));
+        assert_eq!(fm.body_start, "---\na: 1\ntitle: [unclosed\n---\n".len());
     }
 
     #[test]

@@ -24,7 +24,10 @@ impl LineIndex {
         if starts.last() == Some(&bytes.len()) {
             starts.pop();
         }
-        LineIndex { starts, len: bytes.len() }
+        LineIndex {
+            starts,
+            len: bytes.len(),
+        }
     }
 
     /// The number of lines (a final line without a line break counts; an empty text has none).
@@ -45,13 +48,19 @@ impl LineIndex {
     pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.line(offset);
         let start = self.starts[line - 1];
-        let col = text.get(start..offset).map_or(offset - start, |s| s.chars().count()) + 1;
+        let col = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
         (line, col)
     }
 
     /// The byte offset where 1-based `line` starts; the text's length past the last line.
     pub fn start(&self, line: usize) -> usize {
-        self.starts.get(line.wrapping_sub(1)).copied().unwrap_or(self.len)
+        self.starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(self.len)
     }
 }
 
@@ -75,7 +84,11 @@ mod tests {
     #[test]
     fn counts_like_str_lines() {
         for text in ["", "x", "x\n", "x\n\n", "\n", "a\nb"] {
-            assert_eq!(LineIndex::new(text).count(), text.lines().count(), "{text:?}");
+            assert_eq!(
+                LineIndex::new(text).count(),
+                text.lines().count(),
+                "{text:?}"
+            );
         }
     }
 

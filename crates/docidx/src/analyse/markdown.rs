@@ -104,13 +104,21 @@ pub fn outline(text: &str) -> Outline {
                     }
                 }
             }
-            Event::Start(Tag::Link { link_type, dest_url, .. }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }) => {
                 if link_type != LinkType::Email || !dest_url.is_empty() {
                     let target = match link_type {
                         LinkType::Email => format!("mailto:{dest_url}"),
                         _ => dest_url.to_string(),
                     };
-                    out.links.push(RawLink { target, image: false, offset: range.start });
+                    out.links.push(RawLink {
+                        target,
+                        image: false,
+                        offset: range.start,
+                    });
                 }
             }
             Event::Start(Tag::Image { dest_url, .. }) => {
@@ -159,7 +167,10 @@ fn scan_html(html: &str, base: usize, text: &str, out: &mut Outline) {
     // Offsets inside the event map to the source only when the event is a verbatim slice.
     let verbatim = text.get(base..base + html.len()) == Some(html);
     for caps in HTML_LINK.captures_iter(html) {
-        let value = caps.get(2).or_else(|| caps.get(3)).expect("one branch matched");
+        let value = caps
+            .get(2)
+            .or_else(|| caps.get(3))
+            .expect("one branch matched");
         let offset = if verbatim { base + value.start() } else { base };
         out.links.push(RawLink {
             target: decode_html_entities(value.as_str()),
@@ -168,7 +179,10 @@ fn scan_html(html: &str, base: usize, text: &str, out: &mut Outline) {
         });
     }
     for caps in HTML_ANCHOR.captures_iter(html) {
-        let value = caps.get(1).or_else(|| caps.get(2)).expect("one branch matched");
+        let value = caps
+            .get(1)
+            .or_else(|| caps.get(2))
+            .expect("one branch matched");
         out.html_anchors.push(decode_html_entities(value.as_str()));
     }
 }
@@ -178,7 +192,10 @@ fn decode_html_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
-    s.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<")
+    s.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
 }
 
 /// Trims and turns every run of whitespace into one space.
@@ -193,8 +210,19 @@ mod tests {
     #[test]
     fn headings_atx_and_setext_with_markup() {
         let o = outline("# The `Option<T>` *type*\n\nSetext\nheading\n---\n\n## Custom {#my-id}\n");
-        let texts: Vec<_> = o.headings.iter().map(|h| (h.level, h.text.as_str())).collect();
-        assert_eq!(texts, [(1, "The Option<T> type"), (2, "Setext heading"), (2, "Custom")]);
+        let texts: Vec<_> = o
+            .headings
+            .iter()
+            .map(|h| (h.level, h.text.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (1, "The Option<T> type"),
+                (2, "Setext heading"),
+                (2, "Custom")
+            ]
+        );
         assert_eq!(o.headings[1].slug_text, "Setext\nheading");
         assert_eq!(o.headings[2].explicit_id.as_deref(), Some("my-id"));
         assert_eq!(o.headings[2].slug_text, "Custom {#my-id}");
@@ -206,7 +234,11 @@ mod tests {
                     [ref]: other.md\n\nUse [ref].\n\n<a href=\"h.md\">h</a> <img src='i.png'>\n\n\
                     ```\n[not](a-link.md)\n```\n";
         let o = outline(text);
-        let targets: Vec<_> = o.links.iter().map(|l| (l.target.as_str(), l.image)).collect();
+        let targets: Vec<_> = o
+            .links
+            .iter()
+            .map(|l| (l.target.as_str(), l.image))
+            .collect();
         assert_eq!(
             targets,
             [

@@ -152,14 +152,21 @@ pub fn analyse_hashed(
     let line_index = LineIndex::new(text);
 
     // The BOM is counted as a token (tiktoken counts it) but is not part of the Markdown.
-    let bom = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let bom = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let front = front_matter::split(&text[bom..]);
     let body_start = bom + front.as_ref().map_or(0, |f| f.body_start);
     let front_matter = match front.map(|f| f.value) {
         None => serde_json::Value::Null,
         Some(Ok(value)) => value,
-        Some(Err(message)) => {
-            warnings.push(Warning::at_line(path, 1, format!("malformed front matter: {message}")));
+        Some(Err(malformed)) => {
+            // Lines of the front matter are lines of the file (a BOM does not add one).
+            let line = malformed.line.unwrap_or(1);
+            let message = format!("malformed front matter, not used: {}", malformed.message);
+            warnings.push(Warning::at_line(path, line, message));
             serde_json::Value::Null
         }
     };
@@ -167,8 +174,11 @@ pub fn analyse_hashed(
     let outline = markdown::outline(&text[body_start..]);
 
     // Sections: each heading runs to the line before the next heading of the same or higher level.
-    let heading_lines: Vec<usize> =
-        outline.headings.iter().map(|h| line_index.line(body_start + h.offset)).collect();
+    let heading_lines: Vec<usize> = outline
+        .headings
+        .iter()
+        .map(|h| line_index.line(body_start + h.offset))
+        .collect();
     let cuts: Vec<usize> = heading_lines.iter().map(|&l| line_index.start(l)).collect();
     let counts = SpanCounts::new(settings.encoding, text, &cuts);
     let last_line = line_index.count();
@@ -203,12 +213,21 @@ pub fn analyse_hashed(
         .iter()
         .map(|l| {
             let (line, column) = line_index.line_col(text, body_start + l.offset);
-            Link { kind: LinkKind::of(&l.target), target: l.target.clone(), line, column, image: l.image }
+            Link {
+                kind: LinkKind::of(&l.target),
+                target: l.target.clone(),
+                line,
+                column,
+                image: l.image,
+            }
         })
         .collect();
 
-    let mut anchors: Vec<String> =
-        outline.headings.iter().filter_map(|h| h.explicit_id.clone()).collect();
+    let mut anchors: Vec<String> = outline
+        .headings
+        .iter()
+        .filter_map(|h| h.explicit_id.clone())
+        .collect();
     anchors.extend(outline.html_anchors.iter().cloned());
     anchors.sort();
     anchors.dedup();
@@ -224,7 +243,11 @@ pub fn analyse_hashed(
     let title = fm_string("title")
         .filter(|t| !t.is_empty())
         .or_else(|| {
-            outline.headings.iter().find(|h| h.level == 1 && !h.text.is_empty()).map(|h| h.text.clone())
+            outline
+                .headings
+                .iter()
+                .find(|h| h.level == 1 && !h.text.is_empty())
+                .map(|h| h.text.clone())
         })
         .unwrap_or_else(|| file_name.to_string());
     let summary = fm_string("description")
@@ -294,7 +317,10 @@ mod tests {
     use super::*;
 
     fn settings() -> Settings {
-        Settings { encoding: Encoding::O200kBase, summary_chars: 160 }
+        Settings {
+            encoding: Encoding::O200kBase,
+            summary_chars: 160,
+        }
     }
 
     #[test]
@@ -302,11 +328,29 @@ mod tests {
         let text = "# Top\n\nintro\n\n## A\n\na\n\n### A1\n\nx\n\n## B\n\nb\n\n## A\n";
         let (doc, warnings) = analyse("d/x.md", text.as_bytes(), &settings());
         assert!(warnings.is_empty());
-        let s: Vec<_> =
-            doc.sections.iter().map(|s| (s.anchor.as_str(), s.start_line, s.end_line)).collect();
-        assert_eq!(s, [("top", 1, 17), ("a", 5, 12), ("a1", 9, 12), ("b", 13, 16), ("a-1", 17, 17)]);
+        let s: Vec<_> = doc
+            .sections
+            .iter()
+            .map(|s| (s.anchor.as_str(), s.start_line, s.end_line))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                ("top", 1, 17),
+                ("a", 5, 12),
+                ("a1", 9, 12),
+                ("b", 13, 16),
+                ("a-1", 17, 17)
+            ]
+        );
         assert_eq!(doc.sections[0].tokens, doc.tokens);
-        assert_eq!(doc.sections[1].tokens + doc.sections[3].tokens + doc.sections[4].tokens + crate::tokens::count(Encoding::O200kBase, "# Top\n\nintro\n\n"), doc.tokens);
+        assert_eq!(
+            doc.sections[1].tokens
+                + doc.sections[3].tokens
+                + doc.sections[4].tokens
+                + crate::tokens::count(Encoding::O200kBase, "# Top\n\nintro\n\n"),
+            doc.tokens
+        );
         assert_eq!(doc.lines, 17);
         assert_eq!(doc.title, "Top");
         assert_eq!(doc.summary, "intro");
@@ -333,7 +377,10 @@ mod tests {
         assert_eq!(doc.sha256, sha256_hex(&bytes));
         bytes.clear();
         let (empty, _) = analyse("dir/empty.md", &bytes, &settings());
-        assert_eq!((empty.title.as_str(), empty.tokens, empty.lines), ("empty.md", 0, 0));
+        assert_eq!(
+            (empty.title.as_str(), empty.tokens, empty.lines),
+            ("empty.md", 0, 0)
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ static DROPPED: LazyLock<Regex> = LazyLock::new(|| {
 /// The anchor GitHub gives a heading whose plain text is `text`, before de-duplication:
 /// lower case, punctuation and emoji removed, each space turned into `-`.
 pub fn slug(text: &str) -> String {
-    DROPPED.replace_all(&text.to_lowercase(), "").replace(' ', "-")
+    DROPPED
+        .replace_all(&text.to_lowercase(), "")
+        .replace(' ', "-")
 }
 
 /// Gives each heading of one document a unique anchor, adding `-1`, `-2`, … to repeats the
@@ -30,7 +32,10 @@ impl Slugger {
         let base = slug(text);
         let mut result = base.clone();
         while self.occurrences.contains_key(&result) {
-            let n = self.occurrences.get_mut(&base).expect("base was inserted first");
+            let n = self
+                .occurrences
+                .get_mut(&base)
+                .expect("base was inserted first");
             *n += 1;
             result = format!("{base}-{n}");
         }
@@ -45,7 +50,10 @@ mod tests {
 
     #[test]
     fn github_rules() {
-        assert_eq!(slug("🚨 Emergency Procedures (Fast-Path)"), "-emergency-procedures-fast-path");
+        assert_eq!(
+            slug("🚨 Emergency Procedures (Fast-Path)"),
+            "-emergency-procedures-fast-path"
+        );
         assert_eq!(slug("For Intel Macs (x86_64)"), "for-intel-macs-x86_64");
         assert_eq!(slug("⚠️ Deprecation Notice"), "\u{fe0f}-deprecation-notice");
         assert_eq!(slug("Привет non-latin 你好"), "привет-non-latin-你好");

@@ -84,9 +84,14 @@ pub fn render(
     }
     let view = View {
         schema_version: SCHEMA_VERSION,
-        generator: Generator { name: crate::GENERATOR.into(), version: crate::VERSION.into() },
+        generator: Generator {
+            name: crate::GENERATOR.into(),
+            version: crate::VERSION.into(),
+        },
         encoding: index.encoding,
-        analysis: Analysis { summary_chars: settings.summary_chars },
+        analysis: Analysis {
+            summary_chars: settings.summary_chars,
+        },
         statistics,
         navigation,
         documents: &index.docs,
@@ -98,7 +103,9 @@ pub fn render(
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.
 pub fn parse(bytes: &[u8]) -> Option<IndexJson> {
-    serde_json::from_slice(bytes).ok().filter(|j: &IndexJson| j.schema_version == SCHEMA_VERSION)
+    serde_json::from_slice(bytes)
+        .ok()
+        .filter(|j: &IndexJson| j.schema_version == SCHEMA_VERSION)
 }
 
 /// The documents of a previous `INDEX.json` whose analysis can be reused: written by this
@@ -111,5 +118,9 @@ pub fn reusable_docs<'a>(previous: &'a IndexJson, settings: &Settings) -> Reuse<
     if !same {
         return Reuse::new();
     }
-    previous.documents.iter().map(|d| (d.path.as_str(), d)).collect()
+    previous
+        .documents
+        .iter()
+        .map(|d| (d.path.as_str(), d))
+        .collect()
 }

@@ -22,15 +22,9 @@ pub struct Detail {
     pub summary_chars: Option<usize>,
 }
 
-/// Renders what goes between the markers. `index_dir` is the root-relative folder of
-/// `INDEX.md`; `index_tokens` the token count of the whole file, stated in the header.
-pub fn render_region(
-    index: &Index,
-    index_dir: &str,
-    detail: Detail,
-    index_tokens: usize,
-    newline: &str,
-) -> String {
+/// The header of the generated region: who wrote it and the totals, including `index_tokens`,
+/// the token count of the whole `INDEX.md`. Ends with a blank line.
+pub fn render_header(index: &Index, index_tokens: usize, newline: &str) -> String {
     let total = index.total_tokens();
     let mut out = String::new();
     let _ = writeln!(
@@ -40,22 +34,33 @@ pub fn render_region(
         crate::VERSION
     );
     out.push('\n');
+    let saved = saved_percent(index_tokens, total);
+    let saved = if saved >= 0.0 {
+        format!("{saved}% saved")
+    } else {
+        "the index costs more than the docs".to_string()
+    };
     let _ = writeln!(
         out,
-        "**This index: {} tokens; the {} docs it covers: {} tokens ({}% saved).** Counted with {}.",
+        "**This index: {} tokens; the {} docs it covers: {} tokens ({saved}).** Counted with {}.",
         thousands(index_tokens),
         thousands(index.docs.len()),
         thousands(total),
-        saved_percent(index_tokens, total),
         index.encoding
     );
+    out.push('\n');
+    with_newline(out, newline)
+}
 
+/// The body of the generated region: the docs grouped by folder. `index_dir` is the
+/// root-relative folder of `INDEX.md`, which the links are relative to.
+pub fn render_body(index: &Index, index_dir: &str, detail: Detail, newline: &str) -> String {
+    let mut out = String::new();
     let mut folders: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
     for doc in &index.docs {
         folders.entry(parent_dir(&doc.path)).or_default().push(doc);
     }
     for (folder, docs) in folders {
-        out.push('\n');
         if folder.is_empty() {
             out.push_str("### ./\n\n");
         } else {
@@ -87,12 +92,17 @@ pub fn render_region(
                 }
             }
         }
+        out.push('\n');
     }
-    out.push('\n');
-    if newline != "\n" {
-        out = out.replace('\n', newline);
+    with_newline(out, newline)
+}
+
+fn with_newline(text: String, newline: &str) -> String {
+    if newline == "\n" {
+        text
+    } else {
+        text.replace('\n', newline)
     }
-    out
 }
 
 /// The sections worth listing: below a single H1 title, the next level down; otherwise the
@@ -102,9 +112,16 @@ pub fn main_sections(doc: &Doc) -> Vec<&Section> {
     let level = if h1s > 1 {
         Some(1)
     } else {
-        doc.sections.iter().filter(|s| s.level > 1).map(|s| s.level).min()
+        doc.sections
+            .iter()
+            .filter(|s| s.level > 1)
+            .map(|s| s.level)
+            .min()
     };
-    doc.sections.iter().filter(|s| Some(s.level) == level).collect()
+    doc.sections
+        .iter()
+        .filter(|s| Some(s.level) == level)
+        .collect()
 }
 
 /// Escapes the characters that would turn plain text into Markdown links or HTML.
