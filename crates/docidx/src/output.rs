@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "edited by a person");
 
         let out = Output::new(path.clone(), "new").unwrap();
-        assert_eq!(write_all(&[out]).unwrap(), [path.clone()]);
+        assert_eq!(write_all(&[out]).unwrap(), std::slice::from_ref(&path));
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");

@@ -109,17 +109,15 @@ pub fn outline(text: &str) -> Outline {
                 dest_url,
                 ..
             }) => {
-                if link_type != LinkType::Email || !dest_url.is_empty() {
-                    let target = match link_type {
-                        LinkType::Email => format!("mailto:{dest_url}"),
-                        _ => dest_url.to_string(),
-                    };
-                    out.links.push(RawLink {
-                        target,
-                        image: false,
-                        offset: range.start,
-                    });
-                }
+                let target = match link_type {
+                    LinkType::Email => format!("mailto:{dest_url}"),
+                    _ => dest_url.to_string(),
+                };
+                out.links.push(RawLink {
+                    target,
+                    image: false,
+                    offset: range.start,
+                });
             }
             Event::Start(Tag::Image { dest_url, .. }) => {
                 image_depth += 1;
