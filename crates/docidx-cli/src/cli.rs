@@ -1,9 +1,9 @@
 //! Command-line flags.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use clap::{Args, Parser, Subcommand};
-use docidx::Encoding;
+use docidx::{Config, Encoding};
 
 /// Keep a Markdown documentation tree cheap for AI agents to read.
 ///
@@ -19,22 +19,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write INDEX.md, INDEX.json and .doc_hashes.json for a docs tree.
-    #[command(after_help = GENERATE_EXAMPLES)]
-    Generate(GenerateArgs),
+    #[command(after_help = crate::generate::EXAMPLES)]
+    Generate(crate::generate::GenerateArgs),
+    /// Rewrite the token claims of a hand-written INDEX.md, "(1,528 tokens)", to exact counts.
+    #[command(name = "update-tokens", after_help = crate::update_tokens::EXAMPLES)]
+    UpdateTokens(crate::update_tokens::UpdateTokensArgs),
 }
-
-const GENERATE_EXAMPLES: &str = "\
-Output goes to ROOT/docs/ if that folder exists, else to ROOT. Generated text in INDEX.md sits
-between <!-- docidx:begin --> and <!-- docidx:end -->; everything outside is kept byte for byte.
-
-Exit codes: 0 done, 1 --check found outputs that would change, 2 error.
-
-Examples:
-  docidx generate                      index the current folder
-  docidx generate path/to/repo --encoding cl100k_base
-  docidx generate --check              in CI: fail if the committed index is stale
-  docidx generate --budget 4000        keep INDEX.md under 4,000 tokens
-  docidx generate --exclude 'archive/**' --jobs 2";
 
 /// Flags that decide what the index holds (shared by the subcommands that build one).
 #[derive(Debug, Args)]
@@ -56,25 +46,29 @@ pub struct IndexArgs {
     pub max_file_size: Option<u64>,
 }
 
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// The docs tree to index [default: the current folder]
-    pub root: Option<PathBuf>,
-    #[command(flatten)]
-    pub index: IndexArgs,
-    /// Where to write the outputs, relative to ROOT [default: docs/ if it exists, else ROOT]
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-    /// Write nothing; exit 1 if any output would change
-    #[arg(long)]
-    pub check: bool,
-    /// No summary line
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Append a generated region to an existing INDEX.md that has no markers
-    #[arg(long)]
-    pub force: bool,
-    /// Keep INDEX.md under this many tokens (drops section lists, then shortens summaries)
-    #[arg(long, value_name = "TOKENS")]
-    pub budget: Option<usize>,
+/// Loads `ROOT/docidx.toml` and applies the flags over it.
+pub fn load_config(root: &Path, args: &IndexArgs) -> docidx::Result<Config> {
+    if !root.is_dir() {
+        return Err(docidx::Error::Other {
+            path: root.to_path_buf(),
+            message: "is not a folder (the ROOT argument must be the tree to index)".into(),
+        });
+    }
+    let mut config = Config::load(root)?;
+    if let Some(e) = args.encoding {
+        config.encoding = e;
+    }
+    if let Some(j) = args.jobs {
+        config.jobs = Some(j);
+    }
+    if !args.include.is_empty() {
+        config.include = args.include.clone();
+    }
+    if !args.exclude.is_empty() {
+        config.exclude.extend(args.exclude.iter().cloned());
+    }
+    if let Some(n) = args.max_file_size {
+        config.max_file_size = n;
+    }
+    Ok(config)
 }

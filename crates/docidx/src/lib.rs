@@ -13,6 +13,7 @@
 //! [`analyse::analyse`] is a pure function of a file's bytes.
 
 pub mod analyse;
+pub mod claims;
 pub mod config;
 pub mod error;
 pub mod generate;
@@ -24,6 +25,7 @@ pub mod output;
 pub mod render;
 pub mod resolve;
 pub mod tokens;
+pub mod update_tokens;
 pub mod walk;
 
 pub use analyse::{Doc, Link, LinkKind, Section};
