@@ -21,6 +21,9 @@ pub enum Command {
     /// Write INDEX.md, INDEX.json and .doc_hashes.json for a docs tree.
     #[command(after_help = crate::generate::EXAMPLES)]
     Generate(crate::generate::GenerateArgs),
+    /// Check links, anchors and the index; report findings the way CI and editors expect.
+    #[command(after_help = crate::validate::EXAMPLES)]
+    Validate(crate::validate::ValidateArgs),
     /// Rewrite the token claims of a hand-written INDEX.md, "(1,528 tokens)", to exact counts.
     #[command(name = "update-tokens", after_help = crate::update_tokens::EXAMPLES)]
     UpdateTokens(crate::update_tokens::UpdateTokensArgs),

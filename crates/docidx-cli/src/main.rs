@@ -4,6 +4,7 @@
 mod cli;
 mod generate;
 mod update_tokens;
+mod validate;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -27,5 +28,6 @@ fn run(cli: Cli) -> docidx::Result<ExitCode> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
         Command::UpdateTokens(args) => update_tokens::run(args),
+        Command::Validate(args) => validate::run(args),
     }
 }

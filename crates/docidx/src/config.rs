@@ -79,6 +79,45 @@ pub struct Config {
     pub summary_chars: usize,
     /// Files larger than this (bytes) are skipped with a warning.
     pub max_file_size: u64,
+    /// Settings of `docidx validate`.
+    pub validate: ValidateConfig,
+}
+
+/// How seriously `docidx validate` takes a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+    Off,
+}
+
+/// The `[validate]` table of `docidx.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ValidateConfig {
+    /// Severity by rule id, overriding the defaults: `broken-anchor = "warning"`, `file-count = "off"`.
+    pub rules: std::collections::BTreeMap<String, Level>,
+    /// Globs (relative to the root) of docs that need no entry in `INDEX.md` (`archive/**`).
+    pub unindexed_exclude: Vec<String>,
+    /// `stale-tokens` reports claims off by more than this fraction of the real count.
+    pub stale_tokens_threshold: f64,
+    /// `file-count` reports folder sizes off by more than this fraction.
+    pub file_count_tolerance: f64,
+    /// `index-budget`: `INDEX.md` must stay under this many tokens (default: `budget`).
+    pub index_budget: Option<usize>,
+}
+
+impl Default for ValidateConfig {
+    fn default() -> Self {
+        ValidateConfig {
+            rules: Default::default(),
+            unindexed_exclude: Vec::new(),
+            stale_tokens_threshold: 0.2,
+            file_count_tolerance: 0.3,
+            index_budget: None,
+        }
+    }
 }
 
 impl Default for Config {
@@ -94,6 +133,7 @@ impl Default for Config {
             section_threshold: 1500,
             summary_chars: 160,
             max_file_size: 16 * 1024 * 1024,
+            validate: ValidateConfig::default(),
         }
     }
 }
@@ -142,6 +182,12 @@ mod tests {
             section-threshold = 900
             summary-chars = 100
             max-file-size = 1000
+
+            [validate]
+            rules = { broken-anchor = "warning", file-count = "off" }
+            unindexed-exclude = ["archive/**"]
+            stale-tokens-threshold = 0.1
+            index-budget = 3000
             "#,
         )
         .unwrap();
@@ -153,6 +199,11 @@ mod tests {
         assert_eq!(config.budget, Some(4000));
         assert_eq!(config.section_threshold, 900);
         assert_eq!(config.max_file_size, 1000);
+        assert_eq!(config.validate.rules["broken-anchor"], Level::Warning);
+        assert_eq!(config.validate.rules["file-count"], Level::Off);
+        assert_eq!(config.validate.unindexed_exclude, ["archive/**"]);
+        assert_eq!(config.validate.stale_tokens_threshold, 0.1);
+        assert_eq!(config.validate.index_budget, Some(3000));
     }
 
     #[test]

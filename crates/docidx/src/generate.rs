@@ -57,28 +57,80 @@ pub fn output_dir_rel(root: &Path, out_dir: &Path) -> Result<String> {
     }
 }
 
-/// Builds the index of `root` and renders its outputs.
-pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
-    let out_dir = config.output_dir(root);
-    let index_dir = output_dir_rel(root, &out_dir)?;
-    let join = |name: &str| -> PathBuf { out_dir.join(name) };
-    let md_path = join(INDEX_MD);
-    let json_path = join(INDEX_JSON);
-    let manifest_path = join(MANIFEST_FILE);
-    let md_rel = if index_dir.is_empty() {
-        INDEX_MD.to_string()
-    } else {
-        format!("{index_dir}/{INDEX_MD}")
-    };
+/// Where a run's outputs live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The output folder as a path to open.
+    pub out_dir: PathBuf,
+    /// The output folder relative to the root (`/`-separated; empty for the root).
+    pub index_dir: String,
+    pub index_md: PathBuf,
+    pub index_json: PathBuf,
+    pub manifest: PathBuf,
+}
 
+impl Layout {
+    /// The layout for `root` under `config` (`docs/` if it exists, else the root, or `out-dir`).
+    pub fn new(root: &Path, config: &Config) -> Result<Layout> {
+        let out_dir = config.output_dir(root);
+        let index_dir = output_dir_rel(root, &out_dir)?;
+        Ok(Layout {
+            index_md: out_dir.join(INDEX_MD),
+            index_json: out_dir.join(INDEX_JSON),
+            manifest: out_dir.join(MANIFEST_FILE),
+            out_dir,
+            index_dir,
+        })
+    }
+
+    /// The root-relative path of `INDEX.md`.
+    pub fn index_md_rel(&self) -> String {
+        self.rel(INDEX_MD)
+    }
+
+    /// The root-relative path of a file in the output folder.
+    pub fn rel(&self, name: &str) -> String {
+        if self.index_dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.index_dir)
+        }
+    }
+}
+
+/// Builds the index of `root`, reusing the analyses of the previous `INDEX.json` for docs whose
+/// bytes have not changed. `INDEX.md` in the output folder is not a doc.
+pub fn build_index(root: &Path, config: &Config, layout: &Layout) -> Result<index::Built> {
     let settings = index::settings(config);
-    let previous_json = read_if_exists(&json_path)?.and_then(|b| index_json::parse(&b));
+    let previous_json = read_if_exists(&layout.index_json)?.and_then(|b| index_json::parse(&b));
     let reuse = previous_json
         .as_ref()
         .map(|j| index_json::reusable_docs(j, &settings))
         .unwrap_or_default();
-    let built = index::build(root, config, &[md_rel], &reuse)?;
-    drop(reuse);
+    index::build(root, config, &[layout.index_md_rel()], &reuse)
+}
+
+/// Builds the index of `root` and renders its outputs.
+pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
+    let layout = Layout::new(root, config)?;
+    let built = build_index(root, config, &layout)?;
+    plan_outputs(built, config, &layout, options)
+}
+
+/// Renders the outputs for an index already built.
+pub fn plan_outputs(
+    built: index::Built,
+    config: &Config,
+    layout: &Layout,
+    options: &Options,
+) -> Result<Plan> {
+    let settings = index::settings(config);
+    let index_dir = layout.index_dir.clone();
+    let (md_path, json_path, manifest_path) = (
+        layout.index_md.clone(),
+        layout.index_json.clone(),
+        layout.manifest.clone(),
+    );
     let index = built.index;
 
     // The hand-written parts of INDEX.md, kept byte for byte.

@@ -26,6 +26,7 @@ pub mod render;
 pub mod resolve;
 pub mod tokens;
 pub mod update_tokens;
+pub mod validate;
 pub mod walk;
 
 pub use analyse::{Doc, Link, LinkKind, Section};

@@ -1,0 +1,189 @@
+//! `docidx validate`.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use docidx::validate::{self, report, Severity};
+
+use crate::cli::{load_config, IndexArgs};
+
+pub const EXAMPLES: &str = "\
+Rules (ids for [validate.rules] in docidx.toml, where each can be set to error, warning or off):
+  broken-link (error)        relative link or image to a file or folder that does not exist
+  broken-anchor (error)      #fragment with no such heading or anchor (GitHub's slug rules)
+  link-outside-root (warn)   relative link that resolves outside ROOT
+  unindexed-doc (warn)       doc that INDEX.md does not link to
+  missing-doc (error)        INDEX.md entry pointing to a doc that does not exist
+  stale-tokens (warn)        '(1,528 tokens)' claim in INDEX.md off by more than 20%
+  stale-index (error)        INDEX.json, INDEX.md's generated part or .doc_hashes.json out of date
+  file-count (warn)          '| folder/ | ~30 |' row whose count is off by more than 30%
+  index-budget (error)       INDEX.md over its token budget (only when a budget is set)
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found (or warnings with --deny warnings),
+2 could not run (bad flags, unreadable root or files). validate never writes a file.
+
+Examples:
+  docidx validate                          check the current folder
+  docidx validate docs-site --format json  machine-readable findings
+  docidx validate --format github          annotations in GitHub Actions
+  docidx validate --format sarif > docidx.sarif
+  docidx validate --exact --deny warnings  strict: any stale token claim fails";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    Warnings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The docs tree to check [default: the current folder]
+    pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub index: IndexArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// stale-tokens reports any claim that is not exact (threshold 0)
+    #[arg(long)]
+    pub exact: bool,
+    /// The INDEX.md to check [default: docs/INDEX.md if docs/ exists, else INDEX.md]
+    #[arg(long, value_name = "PATH")]
+    pub index_file: Option<PathBuf>,
+    /// Exit 1 on warnings too
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Option<Deny>,
+    /// Colour in human output [default: auto, off when NO_COLOR is set or not a terminal]
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: Color,
+}
+
+pub fn run(args: ValidateArgs) -> docidx::Result<ExitCode> {
+    let root = args.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let config = load_config(&root, &args.index)?;
+    let index = args.index_file.as_ref().map(|p| {
+        if p.is_absolute() || p.exists() {
+            p.clone()
+        } else {
+            root.join(p)
+        }
+    });
+    let options = validate::Options {
+        exact: args.exact,
+        index,
+    };
+    let report = validate::validate(&root, &config, &options)?;
+
+    let mut stderr = std::io::stderr().lock();
+    for w in &report.warnings {
+        let _ = writeln!(stderr, "warning: {w}");
+    }
+    let shown = |rel: &str| display_path(&root, rel);
+    let text = match args.format {
+        Format::Human => {
+            let color = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+                }
+            };
+            let style = if color {
+                report::Style::ANSI
+            } else {
+                report::Style::PLAIN
+            };
+            let sources = SourceLines::new(&root);
+            report::human(&report, style, &|p, l| sources.line(p, l), &shown)
+        }
+        Format::Json => report::json(&report),
+        Format::Github => {
+            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+                let summary = report::step_summary(&report);
+                let appended = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(summary.as_bytes()));
+                if let Err(e) = appended {
+                    let _ = writeln!(stderr, "warning: {}: {e}", Path::new(&path).display());
+                }
+            }
+            report::github(&report, &shown)
+        }
+        Format::Sarif => report::sarif(&report, &shown),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(docidx::Error::io("<stdout>", e));
+        }
+    }
+
+    if report.incomplete {
+        let _ = writeln!(
+            stderr,
+            "error: some files could not be read (see the warnings above)"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let errors = report.count(Severity::Error);
+    let warnings = report.count(Severity::Warning);
+    let failed = errors > 0 || (args.deny == Some(Deny::Warnings) && warnings > 0);
+    Ok(ExitCode::from(u8::from(failed)))
+}
+
+/// A root-relative path as the user should see it: under ROOT as they gave it.
+fn display_path(root: &Path, rel: &str) -> String {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        rel.to_string()
+    } else {
+        let root = root.to_string_lossy();
+        format!("{}/{rel}", root.trim_end_matches('/'))
+    }
+}
+
+/// Reads each file with findings once, for the source lines of human output.
+struct SourceLines<'a> {
+    root: &'a Path,
+    cache: std::cell::RefCell<HashMap<String, Option<Vec<String>>>>,
+}
+
+impl<'a> SourceLines<'a> {
+    fn new(root: &'a Path) -> Self {
+        SourceLines {
+            root,
+            cache: Default::default(),
+        }
+    }
+
+    fn line(&self, path: &str, line: usize) -> Option<String> {
+        let mut cache = self.cache.borrow_mut();
+        let lines = cache.entry(path.to_string()).or_insert_with(|| {
+            let bytes = std::fs::read(self.root.join(path)).ok()?;
+            let text = String::from_utf8_lossy(&bytes);
+            Some(text.lines().map(str::to_string).collect())
+        });
+        lines.as_ref()?.get(line.checked_sub(1)?).cloned()
+    }
+}

@@ -1,0 +1,324 @@
+//! `docidx validate`: rules that check a documentation tree and its index, each giving
+//! [`Finding`]s with a rule id, a severity, a place and a message.
+//!
+//! The rules share one walk and one analysis with `generate` ([`crate::generate::build_index`]).
+//! Link rules run on every doc and on `INDEX.md`; the rules about the index are skipped, with
+//! one note, when the tree has no `INDEX.md`. validate never writes a file.
+
+mod index_rules;
+mod links;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::analyse::{self, Doc};
+use crate::config::{Config, Level};
+use crate::error::{Error, Result, Warning};
+use crate::generate::{self, Layout};
+use crate::index::Index;
+use crate::markers;
+use crate::walk::relative;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A validation rule. Its id is stable: it names the rule in config files and in output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    BrokenLink,
+    BrokenAnchor,
+    LinkOutsideRoot,
+    UnindexedDoc,
+    MissingDoc,
+    StaleTokens,
+    StaleIndex,
+    FileCount,
+    IndexBudget,
+}
+
+impl Rule {
+    /// Every rule, in the order they are documented.
+    pub const ALL: [Rule; 9] = [
+        Rule::BrokenLink,
+        Rule::BrokenAnchor,
+        Rule::LinkOutsideRoot,
+        Rule::UnindexedDoc,
+        Rule::MissingDoc,
+        Rule::StaleTokens,
+        Rule::StaleIndex,
+        Rule::FileCount,
+        Rule::IndexBudget,
+    ];
+
+    /// The stable id, e.g. `broken-anchor`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::BrokenLink => "broken-link",
+            Rule::BrokenAnchor => "broken-anchor",
+            Rule::LinkOutsideRoot => "link-outside-root",
+            Rule::UnindexedDoc => "unindexed-doc",
+            Rule::MissingDoc => "missing-doc",
+            Rule::StaleTokens => "stale-tokens",
+            Rule::StaleIndex => "stale-index",
+            Rule::FileCount => "file-count",
+            Rule::IndexBudget => "index-budget",
+        }
+    }
+
+    /// The severity a rule has unless `docidx.toml` says otherwise.
+    pub fn default_severity(self) -> Severity {
+        match self {
+            Rule::LinkOutsideRoot | Rule::UnindexedDoc | Rule::StaleTokens | Rule::FileCount => {
+                Severity::Warning
+            }
+            _ => Severity::Error,
+        }
+    }
+
+    /// One line on what the rule checks.
+    pub fn description(self) -> &'static str {
+        match self {
+            Rule::BrokenLink => "A relative link or image points to a file or folder that does not exist.",
+            Rule::BrokenAnchor => "A #fragment names no heading or explicit anchor of the target doc.",
+            Rule::LinkOutsideRoot => "A relative link resolves outside the root.",
+            Rule::UnindexedDoc => "A doc that INDEX.md does not link to.",
+            Rule::MissingDoc => "An INDEX.md entry points to a doc that does not exist.",
+            Rule::StaleTokens => "A token claim in INDEX.md is off from the linked file's real count.",
+            Rule::StaleIndex => "INDEX.json, the generated part of INDEX.md or .doc_hashes.json no longer match the tree.",
+            Rule::FileCount => "A table row's claimed number of entries in a folder is off.",
+            Rule::IndexBudget => "INDEX.md is over its token budget.",
+        }
+    }
+
+    /// The rule with id `id`.
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.id() == id)
+    }
+
+    /// Whether the rule is about `INDEX.md` (and skipped when there is none).
+    pub fn needs_index(self) -> bool {
+        !matches!(
+            self,
+            Rule::BrokenLink | Rule::BrokenAnchor | Rule::LinkOutsideRoot
+        )
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    /// The file that holds the problem, relative to the root, `/`-separated.
+    pub path: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub rule: Rule,
+    pub severity: Severity,
+    pub message: String,
+    /// The text at the position to underline in human output (a link target, a number).
+    #[serde(skip)]
+    pub highlight: Option<String>,
+}
+
+impl Finding {
+    fn new(rule: Rule, path: &str, line: usize, column: usize, message: String) -> Finding {
+        Finding {
+            path: path.to_string(),
+            line,
+            column,
+            rule,
+            severity: rule.default_severity(),
+            message,
+            highlight: None,
+        }
+    }
+
+    fn highlight(mut self, text: impl Into<String>) -> Finding {
+        self.highlight = Some(text.into());
+        self
+    }
+}
+
+/// Flags of a validate run that are not in `docidx.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `stale-tokens` with a threshold of zero.
+    pub exact: bool,
+    /// The `INDEX.md` to check (default: as in `generate`).
+    pub index: Option<PathBuf>,
+}
+
+/// The outcome of a validate run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Sorted by path, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Docs checked.
+    pub docs: usize,
+    /// `(indexed, total)` docs when there is an `INDEX.md`.
+    pub coverage: Option<(usize, usize)>,
+    /// Things the user should know: skipped rules, warnings from reading the tree.
+    pub notes: Vec<String>,
+    /// Warnings from the walk and analysis (unreadable files, malformed front matter…).
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+    /// Whether some file could not be read.
+    #[serde(skip)]
+    pub incomplete: bool,
+}
+
+impl Report {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+
+    /// Findings per rule id, for the summary.
+    pub fn by_rule(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for f in &self.findings {
+            *counts.entry(f.rule.id()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// The `INDEX.md` being checked: its text and analysis.
+pub(crate) struct IndexFile {
+    pub rel: String,
+    pub text: String,
+    pub doc: Doc,
+}
+
+/// What every rule can look at.
+pub(crate) struct Context<'a> {
+    pub root: &'a Path,
+    pub config: &'a Config,
+    pub options: &'a Options,
+    pub index: &'a Index,
+    pub index_file: Option<&'a IndexFile>,
+    pub layout: &'a Layout,
+    /// The outputs `generate` would write now (only when INDEX.md has markers).
+    pub plan: Option<&'a generate::Plan>,
+}
+
+/// Checks the tree at `root`.
+pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Report> {
+    let levels = rule_levels(root, config)?;
+    let layout = Layout::new(root, config)?;
+    let built = generate::build_index(root, config, &layout)?;
+    let (warnings, incomplete) = (built.warnings.clone(), built.incomplete);
+
+    let index_path = options
+        .index
+        .clone()
+        .unwrap_or_else(|| layout.index_md.clone());
+    let index_file = match std::fs::read(&index_path) {
+        Ok(bytes) => {
+            let rel = relative(root, &index_path);
+            let settings = crate::index::settings(config);
+            let (doc, _) = analyse::analyse(&rel, &bytes, &settings);
+            Some(IndexFile {
+                rel,
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                doc,
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(index_path, e)),
+    };
+
+    // With docidx markers, the generated part can be compared with what generate would write.
+    let has_markers = index_file
+        .as_ref()
+        .is_some_and(|f| matches!(markers::find(&f.text), Ok(Some(_))));
+    let (plan, index) = if has_markers && options.index.is_none() {
+        let plan = generate::plan_outputs(built, config, &layout, &generate::Options::default())?;
+        (Some(plan), None)
+    } else {
+        (None, Some(built.index))
+    };
+    let index = match (&plan, &index) {
+        (Some(p), _) => &p.index,
+        (None, Some(i)) => i,
+        (None, None) => unreachable!("one of the two is always set"),
+    };
+
+    let ctx = Context {
+        root,
+        config,
+        options,
+        index,
+        index_file: index_file.as_ref(),
+        layout: &layout,
+        plan: plan.as_ref(),
+    };
+    let mut report = Report {
+        docs: index.docs.len(),
+        warnings,
+        incomplete,
+        ..Report::default()
+    };
+    report.findings.extend(links::check(&ctx));
+    if index_file.is_some() {
+        let (findings, coverage) = index_rules::check(&ctx);
+        report.findings.extend(findings);
+        report.coverage = coverage;
+    } else {
+        report.notes.push(format!(
+            "no {} found: the rules about the index were skipped (run docidx generate to create one)",
+            relative(root, &index_path)
+        ));
+    }
+
+    report.findings.retain_mut(|f| match levels.get(&f.rule) {
+        Some(Level::Off) => false,
+        Some(Level::Error) => {
+            f.severity = Severity::Error;
+            true
+        }
+        Some(Level::Warning) => {
+            f.severity = Severity::Warning;
+            true
+        }
+        None => true,
+    });
+    report.findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
+    });
+    report.findings.dedup();
+    Ok(report)
+}
+
+/// The configured level of each rule named in `[validate.rules]`; unknown ids are an error.
+fn rule_levels(root: &Path, config: &Config) -> Result<BTreeMap<Rule, Level>> {
+    let mut levels = BTreeMap::new();
+    for (id, level) in &config.validate.rules {
+        let rule = Rule::from_id(id).ok_or_else(|| Error::Config {
+            path: root.join(crate::config::CONFIG_FILE),
+            message: format!(
+                "unknown rule {id:?} in [validate.rules]; the rules are: {}",
+                Rule::ALL.map(Rule::id).join(", ")
+            ),
+        })?;
+        levels.insert(rule, *level);
+    }
+    Ok(levels)
+}
