@@ -64,12 +64,8 @@ pub fn load_config(root: &Path, args: &IndexArgs) -> docidx::Result<Config> {
     if let Some(j) = args.jobs {
         config.jobs = Some(j);
     }
-    if !args.include.is_empty() {
-        config.include = args.include.clone();
-    }
-    if !args.exclude.is_empty() {
-        config.exclude.extend(args.exclude.iter().cloned());
-    }
+    config.include.extend(args.include.iter().cloned());
+    config.exclude.extend(args.exclude.iter().cloned());
     if let Some(n) = args.max_file_size {
         config.max_file_size = n;
     }

@@ -58,7 +58,8 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if let Some(b) = args.budget {
         config.budget = Some(b);
     }
-    let out_dir = config.output_dir(&root);
+    // Refuses an output folder outside ROOT before creating anything.
+    let out_dir = generate::Layout::new(&root, &config)?.out_dir;
     if !args.check && !out_dir.exists() {
         std::fs::create_dir_all(&out_dir).map_err(|e| docidx::Error::io(&out_dir, e))?;
     }
@@ -72,6 +73,13 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     }
 
     let changed: Vec<&output::Output> = plan.outputs.iter().filter(|o| o.is_change()).collect();
+    if args.check && plan.incomplete {
+        let _ = writeln!(
+            stderr,
+            "error: some files could not be read (see the warnings above); the check is incomplete"
+        );
+        return Ok(ExitCode::from(2));
+    }
     if args.check {
         for out in &changed {
             let _ = writeln!(stderr, "would change: {}", out.path.display());

@@ -191,7 +191,7 @@ fn budget_drops_detail_but_never_a_doc() {
     let out = docidx(dir.path(), &["--budget", "330"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("dropped section lists"), "{err}");
+    assert!(err.contains("dropped the section lists"), "{err}");
     let md = fs::read_to_string(dir.path().join("docs/INDEX.md")).unwrap();
     assert!(!md.contains("lines "), "section lists are gone");
     for doc in [
@@ -275,4 +275,74 @@ fn reuses_previous_analysis_for_unchanged_docs() {
         .clone();
     let expected = docidx::tokens::count(docidx::Encoding::O200kBase, new_text);
     assert_eq!(tokens, expected, "a changed doc is counted again");
+}
+
+#[test]
+fn output_folder_outside_the_root_is_refused_before_anything_is_created() {
+    let dir = tree("nested");
+    let root = dir.path().join("tree");
+    fs::create_dir(&root).unwrap();
+    fs::write(root.join("a.md"), "# A\n").unwrap();
+    let out = docidx(&root, &["--out-dir", "../elsewhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("inside the root"), "{}", stderr(&out));
+    assert!(!dir.path().join("elsewhere").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn dangling_symlinks_and_loops_are_reported_not_fatal() {
+    let dir = tree("nested");
+    std::os::unix::fs::symlink("does-not-exist.md", dir.path().join("docs/dangling.md")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("docs/loop")).unwrap();
+    std::os::unix::fs::symlink("/etc", dir.path().join("docs/outside")).unwrap();
+    let out = docidx(dir.path(), &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("docs/dangling.md: dangling symlink; skipped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("docs/outside: symlink points outside the root; not followed"),
+        "{err}"
+    );
+    assert!(err.contains("5 docs"), "{err}");
+}
+
+#[test]
+fn include_can_name_an_ignored_folder() {
+    let dir = tree("nested");
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    fs::write(dir.path().join(".gitignore"), "ign/\n").unwrap();
+    fs::create_dir_all(dir.path().join("ign")).unwrap();
+    fs::write(dir.path().join("ign/kept.md"), "# Kept\n").unwrap();
+    let out = docidx(dir.path(), &["--check"]);
+    assert!(
+        stderr(&out).contains("5 docs"),
+        "ignored by .gitignore: {}",
+        stderr(&out)
+    );
+    let includes = [
+        "--include",
+        "ign/**",
+        "--include",
+        "docs/**",
+        "--include",
+        "README.md",
+    ];
+    let out = docidx(dir.path(), &[&["--check"][..], &includes].concat());
+    assert!(stderr(&out).contains("6 docs"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_index_that_is_not_utf8_is_left_alone() {
+    let dir = tree("nested");
+    let index = dir.path().join("docs/INDEX.md");
+    let bytes = b"# I\n\xff\n<!-- docidx:begin -->\n<!-- docidx:end -->\n".to_vec();
+    fs::write(&index, &bytes).unwrap();
+    let out = docidx(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not valid UTF-8"), "{}", stderr(&out));
+    assert_eq!(fs::read(&index).unwrap(), bytes);
 }

@@ -42,18 +42,31 @@ pub struct Plan {
 
 /// The output folder relative to the root (`/`-separated; empty for the root itself).
 pub fn output_dir_rel(root: &Path, out_dir: &Path) -> Result<String> {
+    let outside = || Error::Other {
+        path: out_dir.into(),
+        message: "the output folder must be inside the root (links in INDEX.md are relative)"
+            .into(),
+    };
     if let Ok(rel) = out_dir.strip_prefix(root) {
-        return Ok(relative(Path::new(""), rel));
+        // Resolve `..` lexically: `ROOT/../x` is outside even if it does not exist yet.
+        let mut parts: Vec<String> = Vec::new();
+        for c in rel.components() {
+            match c {
+                std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+                std::path::Component::ParentDir => {
+                    parts.pop().ok_or_else(outside)?;
+                }
+                std::path::Component::CurDir => {}
+                _ => return Err(outside()),
+            }
+        }
+        return Ok(parts.join("/"));
     }
     let canon_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     let canon_out = std::fs::canonicalize(out_dir).map_err(|e| Error::io(out_dir, e))?;
     match canon_out.strip_prefix(&canon_root) {
         Ok(rel) => Ok(relative(Path::new(""), rel)),
-        Err(_) => Err(Error::Other {
-            path: out_dir.into(),
-            message: "the output folder must be inside the root (links in INDEX.md are relative)"
-                .into(),
-        }),
+        Err(_) => Err(outside()),
     }
 }
 
@@ -135,8 +148,20 @@ pub fn plan_outputs(
 
     // The hand-written parts of INDEX.md, kept byte for byte.
     let existing = read_if_exists(&md_path)?;
-    let existing_text = existing.as_deref().map(String::from_utf8_lossy);
-    let (before, after) = match existing_text.as_deref() {
+    let existing_text = match existing.as_deref().map(std::str::from_utf8) {
+        None => None,
+        Some(Ok(text)) => Some(text),
+        Some(Err(e)) => {
+            return Err(Error::Other {
+                path: md_path,
+                message: format!(
+                    "is not valid UTF-8 (byte {}); docidx will not rewrite it, so nothing in it is lost",
+                    e.valid_up_to()
+                ),
+            })
+        }
+    };
+    let (before, after) = match existing_text {
         None => (
             format!("# Documentation index\n\n{BEGIN}\n"),
             format!("{END}\n"),
@@ -169,7 +194,7 @@ pub fn plan_outputs(
             }
         },
     };
-    let newline = if existing_text.as_deref().is_some_and(|t| t.contains("\r\n")) {
+    let newline = if existing_text.is_some_and(|t| t.contains("\r\n")) {
         "\r\n"
     } else {
         "\n"
@@ -188,21 +213,21 @@ pub fn plan_outputs(
                 sections_over: None,
                 summary_chars: None,
             },
-            Some("section lists"),
+            Some("dropped the section lists"),
         ));
         for n in [100, 60, 30] {
             let d = Detail {
                 sections_over: None,
                 summary_chars: Some(n),
             };
-            steps.push((d, Some("summaries shortened")));
+            steps.push((d, Some("shortened the summaries")));
         }
         steps.push((
             Detail {
                 sections_over: None,
                 summary_chars: Some(0),
             },
-            Some("summaries"),
+            Some("dropped the summaries"),
         ));
     }
     let mut budget_notes = Vec::new();
@@ -210,7 +235,7 @@ pub fn plan_outputs(
     for (i, (detail, dropped)) in steps.iter().enumerate() {
         rendered = render_md(&index, &index_dir, *detail, &before, &after, newline);
         if let Some(what) = dropped {
-            budget_notes.push(format!("dropped {what} to fit the budget"));
+            budget_notes.push(format!("{what} to fit the budget"));
         }
         let fits = config.budget.is_none_or(|b| rendered.1 <= b);
         if fits || i == steps.len() - 1 {

@@ -105,7 +105,10 @@ pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -
     let mut analysed = 0;
     for outcome in outcomes {
         match outcome {
-            Outcome::Reused(doc) => docs.push(doc),
+            Outcome::Reused(doc) => {
+                warnings.extend(doc.path_warnings());
+                docs.push(doc);
+            }
             Outcome::Analysed(doc, w) => {
                 analysed += 1;
                 docs.push(doc);

@@ -63,10 +63,15 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
     }
     let mut overrides = OverrideBuilder::new(root);
     for glob in &config.include {
-        overrides.add(glob).map_err(|e| Error::Glob {
+        let bad = |e: ignore::Error| Error::Glob {
             glob: glob.clone(),
             message: e.to_string(),
-        })?;
+        };
+        overrides.add(glob).map_err(bad)?;
+        // An ignored folder is never entered unless the folder itself is whitelisted too.
+        for dir in named_folders(glob) {
+            overrides.add(&format!("/{dir}/")).map_err(bad)?;
+        }
     }
     for glob in &config.exclude {
         overrides
@@ -100,9 +105,10 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
+                    let (warning, unread) = walk_warning(root, &err);
                     let mut found = found.lock().expect("no thread panics while holding it");
-                    found.warnings.push(walk_warning(root, &err));
-                    found.incomplete |= !is_loop(&err);
+                    found.warnings.push(warning);
+                    found.incomplete |= unread;
                     return WalkState::Continue;
                 }
             };
@@ -144,9 +150,10 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
             let size = match entry.metadata() {
                 Ok(m) => m.len(),
                 Err(err) => {
+                    let (warning, unread) = walk_warning(root, &err);
                     let mut found = found.lock().expect("no thread panics while holding it");
-                    found.warnings.push(walk_warning(root, &err));
-                    found.incomplete = true;
+                    found.warnings.push(warning);
+                    found.incomplete |= unread;
                     return WalkState::Continue;
                 }
             };
@@ -180,6 +187,24 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
     Ok(found)
 }
 
+/// The folders an include glob names literally: `a/b/**/*.md` names `a` and `a/b`.
+fn named_folders(glob: &str) -> Vec<String> {
+    let mut dirs = Vec::new();
+    let mut path = String::new();
+    let parts: Vec<&str> = glob.trim_start_matches('/').split('/').collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        if part.is_empty() || part.contains(['*', '?', '[', '{', '\\', '!']) {
+            break;
+        }
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(part);
+        dirs.push(path.clone());
+    }
+    dirs
+}
+
 /// Whether an include glob names the folder `rel` (or something inside it) explicitly, as
 /// `.github/**` names `.github`. Globs starting with a wildcard name no folder in particular.
 fn named_by_include(include: &[String], rel: &str) -> bool {
@@ -198,16 +223,10 @@ fn push_warning(found: &Mutex<Discovery>, warning: Warning) {
         .push(warning);
 }
 
-fn is_loop(err: &ignore::Error) -> bool {
-    match err {
-        ignore::Error::Loop { .. } => true,
-        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => is_loop(err),
-        _ => false,
-    }
-}
-
-fn walk_warning(root: &Path, err: &ignore::Error) -> Warning {
-    fn inner<'a>(err: &'a ignore::Error, path: &mut Option<&'a Path>) -> String {
+/// A warning for a walk error, and whether it means something could not be read (a symlink
+/// loop or a dangling symlink is skipped on purpose; a permission error is a gap in the index).
+fn walk_warning(root: &Path, err: &ignore::Error) -> (Warning, bool) {
+    fn inner<'a>(err: &'a ignore::Error, path: &mut Option<&'a Path>) -> (String, bool) {
         match err {
             ignore::Error::WithPath { path: p, err } => {
                 *path = Some(p);
@@ -218,15 +237,36 @@ fn walk_warning(root: &Path, err: &ignore::Error) -> Warning {
             }
             ignore::Error::Loop { child, .. } => {
                 *path = Some(child);
-                "symlink loop; not followed".into()
+                ("symlink loop; not followed".into(), false)
             }
-            other => other.to_string(),
+            other => (other.to_string(), true),
         }
     }
     let mut path = None;
-    let message = inner(err, &mut path);
-    match path {
+    let (mut message, mut unread) = inner(err, &mut path);
+    if let Some(p) = path {
+        let is_link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && std::fs::metadata(p).is_err() {
+            message = "dangling symlink; skipped".into();
+            unread = false;
+        }
+    }
+    let warning = match path {
         Some(p) => Warning::new(relative(root, p), message),
         None => Warning::new(".", message),
+    };
+    (warning, unread)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_named_by_globs() {
+        assert_eq!(named_folders("a/b/**/*.md"), ["a", "a/b"]);
+        assert_eq!(named_folders("/ign/**"), ["ign"]);
+        assert_eq!(named_folders("**/*.md"), Vec::<String>::new());
+        assert_eq!(named_folders("x.md"), Vec::<String>::new());
     }
 }

@@ -35,6 +35,29 @@ pub struct Doc {
     /// Explicit anchors (`<a id>`, `<a name>`, `{#id}`) besides the heading anchors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anchors: Vec<String>,
+    /// Problems found while analysing (invalid UTF-8, malformed front matter), kept so a later
+    /// run that reuses this analysis still reports them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<DocWarning>,
+}
+
+/// A warning about one document, as kept in `INDEX.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocWarning {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Doc {
+    /// The document's warnings, with its path.
+    pub fn path_warnings(&self) -> impl Iterator<Item = Warning> + '_ {
+        self.warnings.iter().map(|w| Warning {
+            path: self.path.clone(),
+            line: w.line,
+            message: w.message.clone(),
+        })
+    }
 }
 
 /// A heading and the lines it governs.
@@ -233,15 +256,15 @@ pub fn analyse_hashed(
     anchors.dedup();
 
     let fm_string = |key: &str| {
-        front_matter.get(key).and_then(|v| match v {
+        let value = front_matter.get(key).and_then(|v| match v {
             serde_json::Value::String(s) => Some(markdown::collapse_whitespace(s)),
             serde_json::Value::Number(n) => Some(n.to_string()),
             _ => None,
-        })
+        });
+        value.filter(|s| !s.is_empty())
     };
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let title = fm_string("title")
-        .filter(|t| !t.is_empty())
         .or_else(|| {
             outline
                 .headings
@@ -269,6 +292,13 @@ pub fn analyse_hashed(
         sections,
         links,
         anchors,
+        warnings: warnings
+            .iter()
+            .map(|w| DocWarning {
+                line: w.line,
+                message: w.message.clone(),
+            })
+            .collect(),
     };
     (doc, warnings)
 }
