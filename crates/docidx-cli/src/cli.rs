@@ -10,11 +10,17 @@ use docidx::{Config, Encoding};
 /// docidx walks a docs tree, counts tokens exactly (OpenAI's o200k_base or cl100k_base), and
 /// writes INDEX.md (for agents and people), INDEX.json (for programs) and .doc_hashes.json.
 #[derive(Debug, Parser)]
-#[command(name = "docidx", version, about, long_about)]
+#[command(name = "docidx", version, long_version = LONG_VERSION, about, long_about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// `docidx --version`: the version and the tokenizer in use.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (tokenizer: bpe-openai 0.3.2, exact tiktoken counts for o200k_base and cl100k_base)"
+);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -27,6 +33,19 @@ pub enum Command {
     /// Rewrite the token claims of a hand-written INDEX.md, "(1,528 tokens)", to exact counts.
     #[command(name = "update-tokens", after_help = crate::update_tokens::EXAMPLES)]
     UpdateTokens(crate::update_tokens::UpdateTokensArgs),
+    /// Write a commented docidx.toml and add the docidx markers to INDEX.md.
+    #[command(after_help = "Examples:\n  docidx init\n  docidx init path/to/repo")]
+    Init(crate::extras::InitArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  docidx completions bash > ~/.local/share/bash-completion/completions/docidx\n  docidx completions zsh > ~/.zfunc/_docidx\n  docidx completions fish > ~/.config/fish/completions/docidx.fish\n  docidx completions powershell >> $PROFILE"
+    )]
+    Completions(crate::extras::CompletionsArgs),
+    /// Print the man page, or write every page into a folder.
+    #[command(
+        after_help = "Examples:\n  docidx man | man -l -\n  docidx man --out-dir /usr/local/share/man/man1"
+    )]
+    Man(crate::extras::ManArgs),
 }
 
 /// Flags that decide what the index holds (shared by the subcommands that build one).

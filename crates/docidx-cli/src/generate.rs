@@ -43,6 +43,9 @@ pub struct GenerateArgs {
     /// Append a generated region to an existing INDEX.md that has no markers
     #[arg(long)]
     pub force: bool,
+    /// Also write llms.txt (llmstxt.org format) beside INDEX.md
+    #[arg(long)]
+    pub llms_txt: bool,
     /// Keep INDEX.md under this many tokens (drops section lists, then shortens summaries)
     #[arg(long, value_name = "TOKENS")]
     pub budget: Option<usize>,
@@ -58,6 +61,7 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if let Some(b) = args.budget {
         config.budget = Some(b);
     }
+    config.llms_txt |= args.llms_txt;
     // Refuses an output folder outside ROOT before creating anything.
     let out_dir = generate::Layout::new(&root, &config)?.out_dir;
     if !args.check && !out_dir.exists() {

@@ -2,6 +2,7 @@
 //! library and prints. Exit codes: 0 done, 1 `--check` found changes, 2 error.
 
 mod cli;
+mod extras;
 mod generate;
 mod update_tokens;
 mod validate;
@@ -29,5 +30,8 @@ fn run(cli: Cli) -> docidx::Result<ExitCode> {
         Command::Generate(args) => generate::run(args),
         Command::UpdateTokens(args) => update_tokens::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Init(args) => extras::init(args),
+        Command::Completions(args) => extras::completions(args),
+        Command::Man(args) => extras::man(args),
     }
 }

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// A commented `docidx.toml` with every setting at its default (what `docidx init` writes).
+pub const EXAMPLE: &str = include_str!("config.example.toml");
+
 /// The name of the config file docidx reads from the root of the tree.
 pub const CONFIG_FILE: &str = "docidx.toml";
 
@@ -79,8 +82,36 @@ pub struct Config {
     pub summary_chars: usize,
     /// Files larger than this (bytes) are skipped with a warning.
     pub max_file_size: u64,
+    /// Also write `llms.txt` (llmstxt.org format) beside `INDEX.md`.
+    pub llms_txt: bool,
+    /// Globs of docs listed under `## Optional` in `llms.txt`.
+    pub llms_optional: Vec<String>,
+    /// The project name for `llms.txt` (default: the root folder's name).
+    pub project_name: Option<String>,
+    /// The one-line summary for `llms.txt` (default: the root README's summary).
+    pub project_summary: Option<String>,
     /// Settings of `docidx validate`.
     pub validate: ValidateConfig,
+    /// Settings of the git pre-commit hook in `.githooks/pre-commit`.
+    pub hook: HookConfig,
+}
+
+/// What the pre-commit hook does when the index is out of date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnStale {
+    /// Refuse the commit and say how to regenerate.
+    #[default]
+    Fail,
+    /// Regenerate the index and stage it with the commit.
+    Regenerate,
+}
+
+/// The `[hook]` table of `docidx.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HookConfig {
+    pub on_stale: OnStale,
 }
 
 /// How seriously `docidx validate` takes a rule.
@@ -133,7 +164,12 @@ impl Default for Config {
             section_threshold: 1500,
             summary_chars: 160,
             max_file_size: 16 * 1024 * 1024,
+            llms_txt: false,
+            llms_optional: Vec::new(),
+            project_name: None,
+            project_summary: None,
             validate: ValidateConfig::default(),
+            hook: HookConfig::default(),
         }
     }
 }
@@ -182,6 +218,12 @@ mod tests {
             section-threshold = 900
             summary-chars = 100
             max-file-size = 1000
+            llms-txt = true
+            llms-optional = ["archive/**"]
+            project-name = "Demo"
+
+            [hook]
+            on-stale = "regenerate"
 
             [validate]
             rules = { broken-anchor = "warning", file-count = "off" }
@@ -204,6 +246,14 @@ mod tests {
         assert_eq!(config.validate.unindexed_exclude, ["archive/**"]);
         assert_eq!(config.validate.stale_tokens_threshold, 0.1);
         assert_eq!(config.validate.index_budget, Some(3000));
+        assert!(config.llms_txt);
+        assert_eq!(config.project_name.as_deref(), Some("Demo"));
+        assert_eq!(config.hook.on_stale, OnStale::Regenerate);
+    }
+
+    #[test]
+    fn the_example_file_holds_the_defaults() {
+        assert_eq!(Config::parse(EXAMPLE).unwrap(), Config::default());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::navigation;
 use crate::output::{read_if_exists, Output};
 use crate::render::index_json::{self, Statistics, INDEX_JSON};
 use crate::render::index_md::{self, Detail, INDEX_MD};
+use crate::render::llms_txt::{self, LLMS_TXT};
 use crate::tokens;
 use crate::walk::relative;
 
@@ -73,6 +74,8 @@ pub fn output_dir_rel(root: &Path, out_dir: &Path) -> Result<String> {
 /// Where a run's outputs live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
+    /// The root as given.
+    pub root: PathBuf,
     /// The output folder as a path to open.
     pub out_dir: PathBuf,
     /// The output folder relative to the root (`/`-separated; empty for the root).
@@ -88,6 +91,7 @@ impl Layout {
         let out_dir = config.output_dir(root);
         let index_dir = output_dir_rel(root, &out_dir)?;
         Ok(Layout {
+            root: root.to_path_buf(),
             index_md: out_dir.join(INDEX_MD),
             index_json: out_dir.join(INDEX_JSON),
             manifest: out_dir.join(MANIFEST_FILE),
@@ -260,7 +264,7 @@ pub fn plan_outputs(
         .unwrap_or_default();
     let changes = Changes::between(&old_manifest, &new_manifest);
 
-    let outputs = vec![
+    let mut outputs = vec![
         Output {
             path: md_path,
             contents: md_text.into_bytes(),
@@ -269,6 +273,12 @@ pub fn plan_outputs(
         Output::new(json_path, json_text)?,
         Output::new(manifest_path, manifest::render(&new_manifest))?,
     ];
+    if config.llms_txt {
+        outputs.push(Output::new(
+            layout.out_dir.join(LLMS_TXT),
+            llms_txt(&index, config, layout)?,
+        )?);
+    }
     Ok(Plan {
         outputs,
         index,
@@ -279,6 +289,36 @@ pub fn plan_outputs(
         analysed: built.analysed,
         budget_notes,
     })
+}
+
+/// Renders `llms.txt`: the project name from config or the root folder's name, the summary
+/// from config or the root README.
+fn llms_txt(index: &Index, config: &Config, layout: &Layout) -> Result<String> {
+    let name = match &config.project_name {
+        Some(name) => name.clone(),
+        None => std::fs::canonicalize(&layout.root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "Documentation".into()),
+    };
+    let summary = config
+        .project_summary
+        .clone()
+        .or_else(|| {
+            index
+                .doc("README.md")
+                .map(|d| d.summary.clone())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| format!("The documentation of {name}, indexed by docidx."));
+    let optional = crate::walk::glob_set(&config.llms_optional)?;
+    Ok(llms_txt::render(
+        index,
+        &layout.index_dir,
+        &name,
+        &summary,
+        &optional,
+    ))
 }
 
 /// Renders the whole `INDEX.md` and its exact token count. The header states that count, so

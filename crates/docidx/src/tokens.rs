@@ -7,6 +7,9 @@
 
 use crate::config::Encoding;
 
+/// The tokenizer crate docidx counts with (shown by `docidx --version`).
+pub const TOKENIZER: &str = "bpe-openai 0.3.2";
+
 /// The encoder for `encoding`, built on first use and shared afterwards.
 fn encoder(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
     match encoding {
@@ -168,6 +171,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn tokenizer_name_matches_the_locked_version() {
+        let lock = include_str!("../../../Cargo.lock");
+        let version = TOKENIZER.strip_prefix("bpe-openai ").unwrap();
+        assert!(lock.contains(&format!("name = \"bpe-openai\"\nversion = \"{version}\"")));
     }
 
     #[test]

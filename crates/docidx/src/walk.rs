@@ -33,6 +33,26 @@ pub struct Discovery {
     pub incomplete: bool,
 }
 
+/// A matcher for root-relative paths from config globs (`archive/**`; `*` stays within a
+/// folder, a leading `/` is allowed).
+pub fn glob_set(patterns: &[String]) -> Result<globset::GlobSet> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let glob = globset::GlobBuilder::new(p.trim_start_matches('/'))
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::Glob {
+                glob: p.clone(),
+                message: e.to_string(),
+            })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|e| Error::Glob {
+        glob: patterns.join(", "),
+        message: e.to_string(),
+    })
+}
+
 /// Whether a file name is a Markdown document by its extension.
 pub fn is_markdown(name: &str) -> bool {
     name.ends_with(".md") || name.ends_with(".mdx")

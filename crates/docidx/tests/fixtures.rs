@@ -107,3 +107,22 @@ fn every_fixture_is_deterministic_across_thread_counts() {
         assert!(outputs.windows(2).all(|w| w[0] == w[1]), "{name}");
     }
 }
+
+#[test]
+fn llms_txt() {
+    let root = fixture("nested");
+    let mut config = Config::load(&root).unwrap();
+    config.llms_txt = true;
+    config.llms_optional = vec!["docs/guide/deep/**".into()];
+    let plan = generate::plan(&root, &config, &generate::Options::default()).unwrap();
+    assert_eq!(plan.outputs.len(), 4);
+    assert!(plan.outputs[3].path.ends_with("docs/llms.txt"));
+    let text = text(&plan, 3);
+    insta::assert_snapshot!("nested-llms.txt", text);
+    assert!(text.starts_with("# nested\n\n> A small project"));
+    let optional = text
+        .split("## Optional")
+        .nth(1)
+        .expect("an Optional section");
+    assert!(optional.contains("(guide/deep/troubleshooting.md)"));
+}

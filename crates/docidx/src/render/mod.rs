@@ -2,6 +2,7 @@
 
 pub mod index_json;
 pub mod index_md;
+pub mod llms_txt;
 
 /// `1234567` → `"1,234,567"`.
 pub fn thousands(n: usize) -> String {

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use regex::Regex;
 
@@ -44,7 +43,9 @@ fn unindexed_docs(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) -> (
             _ => None,
         })
         .collect();
-    let excluded = globs(&ctx.config.validate.unindexed_exclude);
+    // Invalid globs were rejected when the run started.
+    let excluded =
+        crate::walk::glob_set(&ctx.config.validate.unindexed_exclude).unwrap_or_default();
     let mut total = 0;
     let mut indexed = 0;
     for doc in &ctx.index.docs {
@@ -65,21 +66,6 @@ fn unindexed_docs(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) -> (
         }
     }
     (indexed, total)
-}
-
-/// A glob set from config globs; invalid globs were already rejected by the walk's overrides
-/// or are skipped here.
-fn globs(patterns: &[String]) -> GlobSet {
-    let mut builder = GlobSetBuilder::new();
-    for p in patterns {
-        if let Ok(g) = GlobBuilder::new(p.trim_start_matches('/'))
-            .literal_separator(true)
-            .build()
-        {
-            builder.add(g);
-        }
-    }
-    builder.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
 /// `stale-tokens`: claims such as `(1,528 tokens)` that are off from the linked file's count.
@@ -105,7 +91,7 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
             },
         };
         let off = claim.value.abs_diff(actual) as f64 / actual.max(1) as f64;
-        if claim.value != actual && off > threshold {
+        if crate::update_tokens::is_off(claim.value, actual, threshold) {
             let text = &index.text[claim.number.clone()];
             out.push(
                 Finding::new(

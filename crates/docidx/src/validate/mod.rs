@@ -222,6 +222,7 @@ pub(crate) struct Context<'a> {
 /// Checks the tree at `root`.
 pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Report> {
     let levels = rule_levels(root, config)?;
+    crate::walk::glob_set(&config.validate.unindexed_exclude)?;
     let layout = Layout::new(root, config)?;
     let built = generate::build_index(root, config, &layout)?;
     let (warnings, incomplete) = (built.warnings.clone(), built.incomplete);
