@@ -115,32 +115,51 @@ impl Layout {
     }
 }
 
+/// An index built for a run, and what the previous `INDEX.json` knew about `INDEX.md`.
+#[derive(Debug)]
+pub struct Prepared {
+    pub built: index::Built,
+    /// The token count and SHA-256 of the `INDEX.md` the previous run wrote (same encoding):
+    /// if the new `INDEX.md` has exactly those bytes, its count is known without counting.
+    pub known_index: Option<(usize, String)>,
+}
+
 /// Builds the index of `root`, reusing the analyses of the previous `INDEX.json` for docs whose
 /// bytes have not changed. `INDEX.md` in the output folder is not a doc.
-pub fn build_index(root: &Path, config: &Config, layout: &Layout) -> Result<index::Built> {
+pub fn build_index(root: &Path, config: &Config, layout: &Layout) -> Result<Prepared> {
     let settings = index::settings(config);
-    let previous_json = read_if_exists(&layout.index_json)?.and_then(|b| index_json::parse(&b));
-    let reuse = previous_json
+    let previous = read_if_exists(&layout.index_json)?.and_then(|b| index_json::parse(&b));
+    let known_index = previous
         .as_ref()
-        .map(|j| index_json::reusable_docs(j, &settings))
+        .filter(|json| json.encoding == config.encoding && !json.statistics.index_sha256.is_empty())
+        .map(|json| {
+            (
+                json.statistics.index_tokens,
+                json.statistics.index_sha256.clone(),
+            )
+        });
+    let previous = previous
+        .map(|json| index_json::reusable_docs(json, &settings))
         .unwrap_or_default();
-    index::build(root, config, &[layout.index_md_rel()], &reuse)
+    let built = index::build(root, config, &[layout.index_md_rel()], previous)?;
+    Ok(Prepared { built, known_index })
 }
 
 /// Builds the index of `root` and renders its outputs.
 pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let layout = Layout::new(root, config)?;
-    let built = build_index(root, config, &layout)?;
-    plan_outputs(built, config, &layout, options)
+    let prepared = build_index(root, config, &layout)?;
+    plan_outputs(prepared, config, &layout, options)
 }
 
 /// Renders the outputs for an index already built.
 pub fn plan_outputs(
-    built: index::Built,
+    prepared: Prepared,
     config: &Config,
     layout: &Layout,
     options: &Options,
 ) -> Result<Plan> {
+    let Prepared { built, known_index } = prepared;
     let settings = index::settings(config);
     let index_dir = layout.index_dir.clone();
     let (md_path, json_path, manifest_path) = (
@@ -237,7 +256,15 @@ pub fn plan_outputs(
     let mut budget_notes = Vec::new();
     let mut rendered = (String::new(), 0);
     for (i, (detail, dropped)) in steps.iter().enumerate() {
-        rendered = render_md(&index, &index_dir, *detail, &before, &after, newline);
+        rendered = render_md(
+            &index,
+            &index_dir,
+            *detail,
+            &before,
+            &after,
+            newline,
+            known_index.as_ref(),
+        );
         if let Some(what) = dropped {
             budget_notes.push(format!("{what} to fit the budget"));
         }
@@ -256,7 +283,7 @@ pub fn plan_outputs(
     budget_notes.dedup();
     let (md_text, index_tokens) = rendered;
 
-    let statistics = Statistics::of(&index, index_tokens);
+    let statistics = Statistics::of(&index, &md_text, index_tokens);
     let json_text = index_json::render(&index, &settings, statistics.clone(), navigation);
     let new_manifest = manifest::of_docs(&index.docs);
     let old_manifest = read_if_exists(&manifest_path)?
@@ -265,11 +292,7 @@ pub fn plan_outputs(
     let changes = Changes::between(&old_manifest, &new_manifest);
 
     let mut outputs = vec![
-        Output {
-            path: md_path,
-            contents: md_text.into_bytes(),
-            previous: existing,
-        },
+        Output::with_previous(md_path, md_text.into_bytes(), existing.as_deref()),
         Output::new(json_path, json_text)?,
         Output::new(manifest_path, manifest::render(&new_manifest))?,
     ];
@@ -332,11 +355,20 @@ fn render_md(
     before: &str,
     after: &str,
     newline: &str,
+    known: Option<&(usize, String)>,
 ) -> (String, usize) {
     let encoding = index.encoding;
     let body = index_md::render_body(index, index_dir, detail, newline);
     let tail = format!("{body}{after}");
     let head_start = before.len();
+    // Nothing changed since the previous run: the same bytes have the count it recorded.
+    if let Some((tokens, sha256)) = known {
+        let header = index_md::render_header(index, *tokens, newline);
+        let text = format!("{before}{header}{tail}");
+        if crate::analyse::sha256_hex(text.as_bytes()) == *sha256 {
+            return (text, *tokens);
+        }
+    }
     let with_header = |claimed: usize| {
         let header = index_md::render_header(index, claimed, newline);
         (format!("{before}{header}{tail}"), header.len())

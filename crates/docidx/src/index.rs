@@ -46,10 +46,6 @@ pub struct Built {
     pub analysed: usize,
 }
 
-/// Previous analyses that may be reused, by path. They must come from an index built with the
-/// same docidx version, encoding and settings; [`crate::render::json::reusable_docs`] checks that.
-pub type Reuse<'a> = HashMap<&'a str, &'a Doc>;
-
 /// The analysis settings of a config.
 pub fn settings(config: &Config) -> Settings {
     Settings {
@@ -59,7 +55,17 @@ pub fn settings(config: &Config) -> Settings {
 }
 
 /// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).
-pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -> Result<Built> {
+///
+/// `previous` are analyses from an earlier run with the same docidx version, encoding and
+/// settings ([`crate::render::index_json::reusable_docs`] checks that): a document whose
+/// SHA-256 matches its previous analysis is not parsed or tokenized again. They are moved into
+/// the new index, not copied.
+pub fn build(
+    root: &Path,
+    config: &Config,
+    not_docs: &[String],
+    previous: Vec<Doc>,
+) -> Result<Built> {
     let found = walk::discover(root, config, not_docs)?;
     let settings = settings(config);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -71,10 +77,15 @@ pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -
         })?;
 
     enum Outcome {
-        Reused(Doc),
-        Analysed(Doc, Vec<Warning>),
+        Reused(usize),
+        Analysed(Box<Doc>, Vec<Warning>),
         Unreadable(Warning),
     }
+    let by_path: HashMap<&str, usize> = previous
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.path.as_str(), i))
+        .collect();
     let outcomes: Vec<Outcome> = pool.install(|| {
         found
             .files
@@ -90,28 +101,35 @@ pub fn build(root: &Path, config: &Config, not_docs: &[String], reuse: &Reuse) -
                     }
                 };
                 let sha256 = analyse::sha256_hex(&bytes);
-                if let Some(prev) = reuse.get(file.rel.as_str()).filter(|d| d.sha256 == sha256) {
-                    return Outcome::Reused((*prev).clone());
+                if let Some(&i) = by_path.get(file.rel.as_str()) {
+                    if previous[i].sha256 == sha256 {
+                        return Outcome::Reused(i);
+                    }
                 }
                 let (doc, warnings) = analyse::analyse_hashed(&file.rel, &bytes, sha256, &settings);
-                Outcome::Analysed(doc, warnings)
+                Outcome::Analysed(Box::new(doc), warnings)
             })
             .collect()
     });
 
+    drop(by_path);
+    let mut previous: Vec<Option<Doc>> = previous.into_iter().map(Some).collect();
     let mut warnings = found.warnings;
     let mut incomplete = found.incomplete;
     let mut docs = Vec::with_capacity(outcomes.len());
     let mut analysed = 0;
     for outcome in outcomes {
         match outcome {
-            Outcome::Reused(doc) => {
+            Outcome::Reused(i) => {
+                let doc = previous[i]
+                    .take()
+                    .expect("each path is reused at most once");
                 warnings.extend(doc.path_warnings());
                 docs.push(doc);
             }
             Outcome::Analysed(doc, w) => {
                 analysed += 1;
-                docs.push(doc);
+                docs.push(*doc);
                 warnings.extend(w);
             }
             Outcome::Unreadable(w) => {

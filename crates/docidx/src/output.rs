@@ -13,24 +13,40 @@ use crate::error::{Error, Result};
 pub struct Output {
     pub path: PathBuf,
     pub contents: Vec<u8>,
-    /// The file's bytes when docidx read it (`None`: it did not exist).
-    pub previous: Option<Vec<u8>>,
+    /// The SHA-256 of the file when docidx read it (`None`: it did not exist). A digest, not
+    /// the bytes, so a large old `INDEX.json` is not kept in memory beside the new one.
+    pub previous: Option<[u8; 32]>,
+}
+
+/// The SHA-256 digest that [`Output::previous`] holds.
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }
 
 impl Output {
     /// An output for `path`, remembering what is on disk there now.
     pub fn new(path: PathBuf, contents: impl Into<Vec<u8>>) -> Result<Output> {
         let previous = read_if_exists(&path)?;
-        Ok(Output {
+        Ok(Output::with_previous(path, contents, previous.as_deref()))
+    }
+
+    /// An output for `path` whose current bytes the caller has already read (`None`: absent).
+    pub fn with_previous(
+        path: PathBuf,
+        contents: impl Into<Vec<u8>>,
+        previous: Option<&[u8]>,
+    ) -> Output {
+        Output {
             path,
             contents: contents.into(),
-            previous,
-        })
+            previous: previous.map(digest),
+        }
     }
 
     /// Whether writing would change the file.
     pub fn is_change(&self) -> bool {
-        self.previous.as_deref() != Some(self.contents.as_slice())
+        self.previous != Some(digest(&self.contents))
     }
 }
 
@@ -49,8 +65,8 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for out in outputs.iter().filter(|o| o.is_change()) {
-        let now = read_if_exists(&out.path)?;
-        if now.as_deref() == Some(out.contents.as_slice()) {
+        let now = read_if_exists(&out.path)?.map(|b| digest(&b));
+        if now == Some(digest(&out.contents)) {
             continue;
         }
         if now != out.previous {

@@ -213,15 +213,20 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let incomplete;
     let new_manifest;
     let mut index = None;
-    if previous_json.is_some() {
+    let mut known_index = None;
+    let json_digest = previous_json.as_deref().map(crate::output::digest);
+    if let Some(previous_json) = previous_json {
         let settings = index::settings(config);
-        let parsed = previous_json.as_deref().and_then(index_json::parse);
-        let reuse = parsed
+        let parsed = index_json::parse(&previous_json);
+        drop(previous_json);
+        known_index = parsed
             .as_ref()
+            .filter(|j| j.encoding == config.encoding)
+            .map(|j| (j.statistics.index_tokens, j.statistics.index_sha256.clone()));
+        let reuse = parsed
             .map(|j| index_json::reusable_docs(j, &settings))
             .unwrap_or_default();
-        let built = index::build(root, config, &not_docs, &reuse)?;
-        drop(reuse);
+        let built = index::build(root, config, &not_docs, reuse)?;
         tokenized += built.analysed;
         warnings.extend(built.warnings);
         incomplete = built.incomplete;
@@ -312,17 +317,17 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
 
     let json = index
         .as_ref()
-        .map(|index| render_json(index, config, &new_text, &index_dir));
-    let mut outputs = vec![Output {
-        path: md_path,
-        contents: new_text.into_bytes(),
-        previous: Some(md_bytes),
-    }];
+        .map(|index| render_json(index, config, &new_text, &index_dir, known_index.as_ref()));
+    let mut outputs = vec![Output::with_previous(
+        md_path,
+        new_text.into_bytes(),
+        Some(&md_bytes),
+    )];
     if let Some(json) = json {
         outputs.push(Output {
             path: json_path,
             contents: json.into_bytes(),
-            previous: previous_json,
+            previous: json_digest,
         });
     }
     let old_manifest = previous_manifest
@@ -330,11 +335,11 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         .and_then(manifest::parse)
         .unwrap_or_default();
     let changes = Changes::between(&old_manifest, &new_manifest);
-    outputs.push(Output {
-        path: manifest_path,
-        contents: manifest::render(&new_manifest).into_bytes(),
-        previous: previous_manifest,
-    });
+    outputs.push(Output::with_previous(
+        manifest_path,
+        manifest::render(&new_manifest).into_bytes(),
+        previous_manifest.as_deref(),
+    ));
     warnings.sort();
 
     Ok(Plan {
@@ -559,11 +564,22 @@ fn count_file(
 }
 
 /// `INDEX.json` for `index`, as `generate` renders it, describing `md_text` (the new `INDEX.md`).
-fn render_json(index: &Index, config: &Config, md_text: &str, index_dir: &str) -> String {
+/// `known` is the count and SHA-256 of the `INDEX.md` the previous `INDEX.json` described: when
+/// the bytes are the same, the count is too.
+fn render_json(
+    index: &Index,
+    config: &Config,
+    md_text: &str,
+    index_dir: &str,
+    known: Option<&(usize, String)>,
+) -> String {
     let settings = index::settings(config);
     let navigation = navigation::extract(&hand_written(md_text), index_dir);
-    let index_tokens = tokens::count(index.encoding, md_text);
-    let statistics = Statistics::of(index, index_tokens);
+    let index_tokens = match known {
+        Some((n, sha)) if *sha == crate::analyse::sha256_hex(md_text.as_bytes()) => *n,
+        _ => tokens::count(index.encoding, md_text),
+    };
+    let statistics = Statistics::of(index, md_text, index_tokens);
     index_json::render(index, &settings, statistics, navigation)
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyse::{Doc, Settings};
 use crate::config::Encoding;
-use crate::index::{Index, Reuse};
+use crate::index::Index;
 use crate::navigation::NavTable;
 
 /// The file name of the JSON index.
@@ -47,12 +47,17 @@ pub struct Statistics {
     pub words: usize,
     /// Tokens of `INDEX.md` as written.
     pub index_tokens: usize,
+    /// SHA-256 of `INDEX.md` as written: a later run that writes the same bytes reuses
+    /// `index_tokens` instead of counting again.
+    #[serde(default)]
+    pub index_sha256: String,
     /// `100 × (1 − index_tokens / tokens)`, one decimal.
     pub saved_percent: f64,
 }
 
 impl Statistics {
-    pub fn of(index: &Index, index_tokens: usize) -> Statistics {
+    /// The totals of `index`, whose `INDEX.md` is `index_md` with `index_tokens` tokens.
+    pub fn of(index: &Index, index_md: &str, index_tokens: usize) -> Statistics {
         let tokens = index.total_tokens();
         Statistics {
             documents: index.docs.len(),
@@ -60,6 +65,7 @@ impl Statistics {
             tokens,
             words: index.docs.iter().map(|d| d.words).sum(),
             index_tokens,
+            index_sha256: crate::analyse::sha256_hex(index_md.as_bytes()),
             saved_percent: super::saved_percent(index_tokens, tokens),
         }
     }
@@ -109,18 +115,15 @@ pub fn parse(bytes: &[u8]) -> Option<IndexJson> {
 }
 
 /// The documents of a previous `INDEX.json` whose analysis can be reused: written by this
-/// docidx version with the same encoding and settings.
-pub fn reusable_docs<'a>(previous: &'a IndexJson, settings: &Settings) -> Reuse<'a> {
+/// docidx version with the same encoding and settings (otherwise none).
+pub fn reusable_docs(previous: IndexJson, settings: &Settings) -> Vec<Doc> {
     let same = previous.generator.name == crate::GENERATOR
         && previous.generator.version == crate::VERSION
         && previous.encoding == settings.encoding
         && previous.analysis.summary_chars == settings.summary_chars;
-    if !same {
-        return Reuse::new();
+    if same {
+        previous.documents
+    } else {
+        Vec::new()
     }
-    previous
-        .documents
-        .iter()
-        .map(|d| (d.path.as_str(), d))
-        .collect()
 }

@@ -224,8 +224,8 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     let levels = rule_levels(root, config)?;
     crate::walk::glob_set(&config.validate.unindexed_exclude)?;
     let layout = Layout::new(root, config)?;
-    let built = generate::build_index(root, config, &layout)?;
-    let (warnings, incomplete) = (built.warnings.clone(), built.incomplete);
+    let prepared = generate::build_index(root, config, &layout)?;
+    let (warnings, incomplete) = (prepared.built.warnings.clone(), prepared.built.incomplete);
 
     let index_path = options
         .index
@@ -251,10 +251,11 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         .as_ref()
         .is_some_and(|f| matches!(markers::find(&f.text), Ok(Some(_))));
     let (plan, index) = if has_markers && options.index.is_none() {
-        let plan = generate::plan_outputs(built, config, &layout, &generate::Options::default())?;
+        let plan =
+            generate::plan_outputs(prepared, config, &layout, &generate::Options::default())?;
         (Some(plan), None)
     } else {
-        (None, Some(built.index))
+        (None, Some(prepared.built.index))
     };
     let index = match (&plan, &index) {
         (Some(p), _) => &p.index,
