@@ -284,7 +284,31 @@ pub fn plan_outputs(
     let (md_text, index_tokens) = rendered;
 
     let statistics = Statistics::of(&index, &md_text, index_tokens);
-    let json_text = index_json::render(&index, &settings, statistics.clone(), navigation);
+    // When INDEX.json would not change, only its digest is computed (it can be tens of MB).
+    let json_previous = crate::output::digest_file(&json_path)?;
+    let json_output = match json_previous {
+        Some(previous) => {
+            let mut hasher = crate::output::DigestWriter::default();
+            index_json::write(
+                &mut hasher,
+                &index,
+                &settings,
+                statistics.clone(),
+                navigation.clone(),
+            )
+            .expect("hashing cannot fail");
+            if hasher.finish() == previous {
+                Output::unchanged(json_path, previous)
+            } else {
+                let text = index_json::render(&index, &settings, statistics.clone(), navigation);
+                Output::with_digest(json_path, text, json_previous)
+            }
+        }
+        None => {
+            let text = index_json::render(&index, &settings, statistics.clone(), navigation);
+            Output::with_digest(json_path, text, None)
+        }
+    };
     let new_manifest = manifest::of_docs(&index.docs);
     let old_manifest = read_if_exists(&manifest_path)?
         .and_then(|b| manifest::parse(&b))
@@ -293,7 +317,7 @@ pub fn plan_outputs(
 
     let mut outputs = vec![
         Output::with_previous(md_path, md_text.into_bytes(), existing.as_deref()),
-        Output::new(json_path, json_text)?,
+        json_output,
         Output::new(manifest_path, manifest::render(&new_manifest))?,
     ];
     if config.llms_txt {

@@ -12,23 +12,27 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     pub path: PathBuf,
+    /// The new bytes. Empty for an output made with [`Output::unchanged`], which is never
+    /// written: a large `INDEX.json` that did not change is not held in memory.
     pub contents: Vec<u8>,
+    /// SHA-256 of the new bytes.
+    pub digest: [u8; 32],
     /// The SHA-256 of the file when docidx read it (`None`: it did not exist). A digest, not
     /// the bytes, so a large old `INDEX.json` is not kept in memory beside the new one.
     pub previous: Option<[u8; 32]>,
 }
 
-/// The SHA-256 digest that [`Output::previous`] holds.
+/// SHA-256 of `bytes`, as [`Output`] keeps it.
 pub fn digest(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).into()
 }
 
 impl Output {
-    /// An output for `path`, remembering what is on disk there now.
+    /// An output for `path`, remembering (a digest of) what is on disk there now.
     pub fn new(path: PathBuf, contents: impl Into<Vec<u8>>) -> Result<Output> {
-        let previous = read_if_exists(&path)?;
-        Ok(Output::with_previous(path, contents, previous.as_deref()))
+        let previous = digest_file(&path)?;
+        Ok(Output::with_digest(path, contents, previous))
     }
 
     /// An output for `path` whose current bytes the caller has already read (`None`: absent).
@@ -37,17 +41,84 @@ impl Output {
         contents: impl Into<Vec<u8>>,
         previous: Option<&[u8]>,
     ) -> Output {
+        Output::with_digest(path, contents, previous.map(digest))
+    }
+
+    /// An output for `path` whose current digest the caller knows (`None`: absent).
+    pub fn with_digest(
+        path: PathBuf,
+        contents: impl Into<Vec<u8>>,
+        previous: Option<[u8; 32]>,
+    ) -> Output {
+        let contents = contents.into();
         Output {
             path,
-            contents: contents.into(),
-            previous: previous.map(digest),
+            digest: digest(&contents),
+            contents,
+            previous,
+        }
+    }
+
+    /// An output known to equal the file on disk, whose digest is `digest`: nothing to write.
+    pub fn unchanged(path: PathBuf, digest: [u8; 32]) -> Output {
+        Output {
+            path,
+            contents: Vec::new(),
+            digest,
+            previous: Some(digest),
         }
     }
 
     /// Whether writing would change the file.
     pub fn is_change(&self) -> bool {
-        self.previous != Some(digest(&self.contents))
+        self.previous != Some(self.digest)
     }
+}
+
+/// A writer that only hashes: the digest of a rendering without keeping its bytes.
+#[derive(Default)]
+pub struct DigestWriter(sha2::Sha256);
+
+impl DigestWriter {
+    pub fn finish(self) -> [u8; 32] {
+        use sha2::Digest;
+        self.0.finalize().into()
+    }
+}
+
+impl Write for DigestWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The SHA-256 of the file at `path`, read in blocks (a large file is never held whole), or
+/// `None` if it does not exist.
+pub fn digest_file(path: &Path) -> Result<Option<[u8; 32]>> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    Ok(Some(hasher.finalize().into()))
 }
 
 /// The bytes of `path`, or `None` if it does not exist.
@@ -65,8 +136,8 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for out in outputs.iter().filter(|o| o.is_change()) {
-        let now = read_if_exists(&out.path)?.map(|b| digest(&b));
-        if now == Some(digest(&out.contents)) {
+        let now = digest_file(&out.path)?;
+        if now == Some(out.digest) {
             continue;
         }
         if now != out.previous {

@@ -324,11 +324,11 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         Some(&md_bytes),
     )];
     if let Some(json) = json {
-        outputs.push(Output {
-            path: json_path,
-            contents: json.into_bytes(),
-            previous: json_digest,
-        });
+        outputs.push(Output::with_digest(
+            json_path,
+            json.into_bytes(),
+            json_digest,
+        ));
     }
     let old_manifest = previous_manifest
         .as_deref()

@@ -78,6 +78,19 @@ pub fn render(
     statistics: Statistics,
     navigation: Vec<NavTable>,
 ) -> String {
+    let mut out = Vec::with_capacity(index.docs.len() * 1024);
+    write(&mut out, index, settings, statistics, navigation).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes `INDEX.json` as [`render`] renders it into any writer (a file, a hasher).
+pub fn write(
+    out: &mut impl std::io::Write,
+    index: &Index,
+    settings: &Settings,
+    statistics: Statistics,
+    navigation: Vec<NavTable>,
+) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct View<'a> {
         schema_version: u32,
@@ -102,9 +115,8 @@ pub fn render(
         navigation,
         documents: &index.docs,
     };
-    let mut out = serde_json::to_string_pretty(&view).expect("the index serializes to JSON");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &view)?;
+    out.write_all(b"\n")
 }
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.

@@ -150,8 +150,7 @@ fn stale_index(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
         }
     }
     if let (Some(plan), Ok(Some(region))) = (ctx.plan, markers::find(&index.text)) {
-        let current = &plan.outputs[0].contents;
-        if current.as_slice() != index.text.as_bytes() {
+        if plan.outputs[0].is_change() {
             let line = region.before.matches('\n').count().max(1);
             let m = "the generated part is out of date; run docidx generate".to_string();
             out.push(Finding::new(Rule::StaleIndex, &index.rel, line, 1, m));
