@@ -130,11 +130,15 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
-/// Writes every output that changes something; returns the paths written. An output whose file
-/// changed on disk since it was read is not written ([`Error::Changed`]), unless the file
-/// already holds exactly the new contents.
+/// Writes every output that changes something; returns the paths written.
+///
+/// All or nothing, as far as the file system allows: every new file is first written in full
+/// to a temporary file beside its target, and only when all of them are on disk are they
+/// renamed into place. A write error (read-only folder, full disk) leaves every old output as
+/// it was. An output whose file changed on disk since it was read is not written
+/// ([`Error::Changed`]), unless the file already holds exactly the new contents.
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
+    let mut pending = Vec::new();
     for out in outputs.iter().filter(|o| o.is_change()) {
         let now = digest_file(&out.path)?;
         if now == Some(out.digest) {
@@ -145,8 +149,29 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
                 path: out.path.clone(),
             });
         }
-        write_atomic(&out.path, &out.contents)?;
-        written.push(out.path.clone());
+        pending.push(out);
+    }
+    let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
+    for out in &pending {
+        match stage(&out.path, &out.contents) {
+            Ok(tmp) => staged.push((tmp, &out.path)),
+            Err(e) => {
+                for (tmp, _) in &staged {
+                    let _ = fs::remove_file(tmp);
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut written = Vec::new();
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(tmp, path) {
+            for (tmp, _) in &staged[i..] {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(Error::io(*path, e));
+        }
+        written.push(path.to_path_buf());
     }
     Ok(written)
 }
@@ -154,6 +179,16 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
 /// readers see the old file or the new one, never a part of one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let tmp = stage(path, contents)?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// Writes `contents` in full (synced) to a new temporary file beside `path`, with the
+/// permissions of the file it will replace; returns the temporary file's path.
+fn stage(path: &Path, contents: &[u8]) -> Result<PathBuf> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -176,12 +211,15 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
             // Keep the permissions a person gave the file.
             fs::set_permissions(&tmp, meta.permissions())?;
         }
-        fs::rename(&tmp, path)
+        Ok(())
     })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(Error::io(path, e))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -38,10 +38,12 @@ fn unindexed_docs(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) -> (
         .links
         .iter()
         .filter(|l| l.kind == LinkKind::File)
-        .filter_map(|l| match locate(ctx.root, &index.rel, &l.target).0 {
-            Target::Found { path, .. } => Some(path),
-            _ => None,
-        })
+        .filter_map(
+            |l| match locate(ctx.root, &ctx.canonical_root, &index.rel, &l.target).0 {
+                Target::Found { path, .. } => Some(path),
+                _ => None,
+            },
+        )
         .collect();
     // Invalid globs were rejected when the run started.
     let excluded =
@@ -79,7 +81,7 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
         let Target::Found {
             path,
             is_dir: false,
-        } = locate(ctx.root, &index.rel, &claim.target).0
+        } = locate(ctx.root, &ctx.canonical_root, &index.rel, &claim.target).0
         else {
             continue; // missing-doc or link-outside-root already reports it
         };
@@ -262,7 +264,11 @@ fn count_entries(ctx: &Context, index_rel: &str, folder: &str) -> Option<usize> 
         crate::resolve::resolve("", folder),
     ];
     candidates.iter().filter(|r| !r.outside_root).find_map(|r| {
-        let entries = std::fs::read_dir(ctx.root.join(&r.path)).ok()?;
+        let dir = std::fs::canonicalize(ctx.root.join(&r.path)).ok()?;
+        if !dir.starts_with(&ctx.canonical_root) {
+            return None; // never look outside the root
+        }
+        let entries = std::fs::read_dir(dir).ok()?;
         Some(
             entries
                 .flatten()

@@ -26,22 +26,34 @@ pub(crate) enum Target {
     OutsideRoot,
 }
 
-/// Resolves a relative link of the file at root-relative `from` and looks at the disk.
+/// Resolves a relative link of the file at root-relative `from` and looks at the disk
+/// (`canonical_root` is the root with symlinks resolved: a target reached through a symlink
+/// that leaves it counts as outside the root).
 ///
 /// Site generators (mdBook, MkDocs…) render `page.md` as `page.html` and authors link to either,
 /// so a missing `page.html` whose `page.md` exists counts as a link to `page.md`.
-pub(crate) fn locate(root: &Path, from: &str, target: &str) -> (Target, Option<String>) {
+pub(crate) fn locate(
+    root: &Path,
+    canonical_root: &Path,
+    from: &str,
+    target: &str,
+) -> (Target, Option<String>) {
     let r = resolve(parent_dir(from), target);
     if r.outside_root {
         return (Target::OutsideRoot, r.fragment);
     }
     let found = |path: &str| {
-        std::fs::metadata(root.join(path))
-            .ok()
-            .map(|m| Target::Found {
-                path: path.to_string(),
-                is_dir: m.is_dir(),
-            })
+        let full = root.join(path);
+        let meta = std::fs::metadata(&full).ok()?;
+        // A symlink inside the tree may lead out of it: such a target is never read.
+        let real = std::fs::canonicalize(&full).ok()?;
+        if !real.starts_with(canonical_root) {
+            return Some(Target::OutsideRoot);
+        }
+        Some(Target::Found {
+            path: path.to_string(),
+            is_dir: meta.is_dir(),
+        })
     };
     let target = found(&r.path)
         .or_else(|| {
@@ -164,7 +176,8 @@ fn check_doc(ctx: &Context, anchors: &Anchors, doc: &Doc, is_index: bool) -> Vec
                 }
             }
             LinkKind::File => {
-                let (target, fragment) = locate(ctx.root, &doc.path, &link.target);
+                let (target, fragment) =
+                    locate(ctx.root, &ctx.canonical_root, &doc.path, &link.target);
                 match target {
                     Target::OutsideRoot => out.push(at(
                         Rule::LinkOutsideRoot,

@@ -210,6 +210,8 @@ pub(crate) struct IndexFile {
 /// What every rule can look at.
 pub(crate) struct Context<'a> {
     pub root: &'a Path,
+    /// The root with symlinks resolved.
+    pub canonical_root: PathBuf,
     pub config: &'a Config,
     pub options: &'a Options,
     pub index: &'a Index,
@@ -265,6 +267,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
 
     let ctx = Context {
         root,
+        canonical_root: std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?,
         config,
         options,
         index,
