@@ -67,10 +67,12 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if !args.check && !out_dir.exists() {
         std::fs::create_dir_all(&out_dir).map_err(|e| docidx::Error::io(&out_dir, e))?;
     }
+    let progress = crate::progress::ProgressLine::start(args.quiet);
     let plan = generate::plan(&root, &config, &generate::Options { force: args.force })?;
+    drop(progress);
     let mut stderr = std::io::stderr().lock();
     for w in &plan.warnings {
-        let _ = writeln!(stderr, "warning: {w}");
+        let _ = writeln!(stderr, "{} {w}", crate::progress::warning_label());
     }
     for note in &plan.budget_notes {
         let _ = writeln!(stderr, "note: {note}");
@@ -80,7 +82,8 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if args.check && plan.incomplete {
         let _ = writeln!(
             stderr,
-            "error: some files could not be read (see the warnings above); the check is incomplete"
+            "{} some files could not be read (see the warnings above); the check is incomplete",
+            crate::progress::error_label()
         );
         return Ok(ExitCode::from(2));
     }
@@ -124,7 +127,11 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         let _ = writeln!(stderr, "{}", summary(&plan, start, &what));
     }
     if plan.incomplete {
-        let _ = writeln!(stderr, "error: some files could not be read (see the warnings above); the index leaves them out");
+        let _ = writeln!(
+            stderr,
+            "{} some files could not be read (see the warnings above); the index leaves them out",
+            crate::progress::error_label()
+        );
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

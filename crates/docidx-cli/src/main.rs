@@ -4,6 +4,7 @@
 mod cli;
 mod extras;
 mod generate;
+mod progress;
 mod update_tokens;
 mod validate;
 
@@ -19,7 +20,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            let _ = writeln!(std::io::stderr(), "error: {err}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "{} {err}",
+                crate::progress::error_label()
+            );
             ExitCode::from(2)
         }
     }

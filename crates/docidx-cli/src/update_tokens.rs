@@ -85,7 +85,7 @@ pub fn run(args: UpdateTokensArgs) -> docidx::Result<ExitCode> {
     let plan = update_tokens::plan(&root, &config, &options)?;
     let mut stderr = std::io::stderr().lock();
     for w in &plan.warnings {
-        let _ = writeln!(stderr, "warning: {w}");
+        let _ = writeln!(stderr, "{} {w}", crate::progress::warning_label());
     }
     if !args.quiet {
         report_changes(&mut stderr, &plan);
@@ -100,8 +100,12 @@ pub fn run(args: UpdateTokensArgs) -> docidx::Result<ExitCode> {
     for b in &plan.broken {
         let _ = writeln!(
             stderr,
-            "warning: {}:{}: claim for {} left alone: {}",
-            plan.index_md_rel, b.line, b.target, b.reason
+            "{} {}:{}: claim for {} left alone: {}",
+            crate::progress::warning_label(),
+            plan.index_md_rel,
+            b.line,
+            b.target,
+            b.reason
         );
     }
 
@@ -142,7 +146,7 @@ pub fn run(args: UpdateTokensArgs) -> docidx::Result<ExitCode> {
     if plan.incomplete {
         let _ = writeln!(
             stderr,
-            "error: some files could not be read (see the warnings above); the manifest leaves them out"
+            "{} some files could not be read (see the warnings above); the manifest leaves them out", crate::progress::error_label()
         );
         return Ok(ExitCode::from(2));
     }

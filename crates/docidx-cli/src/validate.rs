@@ -89,11 +89,13 @@ pub fn run(args: ValidateArgs) -> docidx::Result<ExitCode> {
         exact: args.exact,
         index,
     };
+    let progress = crate::progress::ProgressLine::start(false);
     let report = validate::validate(&root, &config, &options)?;
+    drop(progress);
 
     let mut stderr = std::io::stderr().lock();
     for w in &report.warnings {
-        let _ = writeln!(stderr, "warning: {w}");
+        let _ = writeln!(stderr, "{} {w}", crate::progress::warning_label());
     }
     let shown = |rel: &str| display_path(&root, rel);
     let text = match args.format {
@@ -123,7 +125,12 @@ pub fn run(args: ValidateArgs) -> docidx::Result<ExitCode> {
                     .open(&path)
                     .and_then(|mut f| f.write_all(summary.as_bytes()));
                 if let Err(e) = appended {
-                    let _ = writeln!(stderr, "warning: {}: {e}", Path::new(&path).display());
+                    let _ = writeln!(
+                        stderr,
+                        "{} {}: {e}",
+                        crate::progress::warning_label(),
+                        Path::new(&path).display()
+                    );
                 }
             }
             report::github(&report, &shown)
@@ -143,7 +150,8 @@ pub fn run(args: ValidateArgs) -> docidx::Result<ExitCode> {
     if report.incomplete {
         let _ = writeln!(
             stderr,
-            "error: some files could not be read (see the warnings above)"
+            "{} some files could not be read (see the warnings above)",
+            crate::progress::error_label()
         );
         return Ok(ExitCode::from(2));
     }

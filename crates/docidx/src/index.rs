@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -10,6 +11,17 @@ use crate::analyse::{self, Doc, Settings};
 use crate::config::{Config, Encoding};
 use crate::error::{Error, Result, Warning};
 use crate::walk;
+
+/// How far the current [`build`] has got: documents found and documents read so far. A
+/// program can poll it to show progress (the docidx CLI does, on a terminal, after a second).
+pub static PROGRESS: Progress = Progress { total: AtomicUsize::new(0), done: AtomicUsize::new(0) };
+
+/// Counters for [`PROGRESS`].
+#[derive(Debug)]
+pub struct Progress {
+    pub total: AtomicUsize,
+    pub done: AtomicUsize,
+}
 
 /// The sorted documents of a tree: the single input of every renderer and validation rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +93,8 @@ pub fn build(
         Analysed(Box<Doc>, Vec<Warning>),
         Unreadable(Warning),
     }
+    PROGRESS.done.store(0, Ordering::Relaxed);
+    PROGRESS.total.store(found.files.len(), Ordering::Relaxed);
     let by_path: HashMap<&str, usize> = previous
         .iter()
         .enumerate()
@@ -91,6 +105,7 @@ pub fn build(
             .files
             .par_iter()
             .map(|file| {
+                PROGRESS.done.fetch_add(1, Ordering::Relaxed);
                 let bytes = match std::fs::read(&file.path) {
                     Ok(bytes) => bytes,
                     Err(e) => {
