@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
 use regex::Regex;
 
-use crate::analyse::lines::LineIndex;
+use crate::analyse::lines::{LfText, LineIndex};
 use crate::analyse::markdown;
 use crate::render::thousands;
 
@@ -62,7 +62,11 @@ static CLAIM: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Every token claim of `text`, in text order.
 pub fn find(text: &str) -> Vec<Claim> {
-    let lines = LineIndex::new(text);
+    // Parsed with `\n` line breaks (see `LfText`); positions are mapped back to `text` below.
+    let original = text;
+    let lf = LfText::new(original);
+    let text: &str = &lf.text;
+    let lines = LineIndex::new(original);
     let mut claims = Vec::new();
     // Ranges of the open blocks that can hold inline text; a claim must end inside the innermost.
     let mut blocks: Vec<Range<usize>> = Vec::new();
@@ -93,8 +97,8 @@ pub fn find(text: &str) -> Vec<Claim> {
                     LinkType::Email => format!("mailto:{dest_url}"),
                     _ => dest_url.to_string(),
                 };
-                if let Some(claim) = claim_after(text, &lines, range, block_end, target) {
-                    claims.push(claim);
+                if let Some(claim) = claim_after(text, range, block_end, target) {
+                    claims.push(claim.in_original(original, &lf, &lines));
                 }
             }
             _ => {}
@@ -103,15 +107,22 @@ pub fn find(text: &str) -> Vec<Claim> {
     claims
 }
 
+impl Claim {
+    /// The claim with its range, lines and columns in `original`, of which `lf` is the parsed
+    /// form and `lines` the line index (the claim's `link_line` holds its link's start offset
+    /// in `lf`, see [`claim_after`]).
+    fn in_original(mut self, original: &str, lf: &LfText, lines: &LineIndex) -> Claim {
+        self.number = lf.original(self.number.start)..lf.original(self.number.end);
+        (self.line, self.column) = lines.line_col(original, self.number.start);
+        (self.link_line, self.link_column) = lines.line_col(original, lf.original(self.link_line));
+        self
+    }
+}
+
 /// The claim right after the link at `link` (byte range of the whole link), if there is one
-/// that ends by `block_end`.
-fn claim_after(
-    text: &str,
-    lines: &LineIndex,
-    link: Range<usize>,
-    block_end: usize,
-    target: String,
-) -> Option<Claim> {
+/// that ends by `block_end`. Positions are filled in by [`Claim::in_original`]: `number` is the
+/// range in `text`, `link_line` the link's start offset in `text`.
+fn claim_after(text: &str, link: Range<usize>, block_end: usize, target: String) -> Option<Claim> {
     let rest = text.get(link.end..)?;
     let caps = CLAIM.captures(rest)?;
     let whole = caps.get(0).expect("group 0 is the whole match");
@@ -122,18 +133,16 @@ fn claim_after(
     let separators = digits.as_str().contains(',');
     let value: usize = digits.as_str().replace(',', "").parse().ok()?;
     let number = link.end + digits.start()..link.end + digits.end();
-    let (line, column) = lines.line_col(text, number.start);
-    let (link_line, link_column) = lines.line_col(text, link.start);
     Some(Claim {
         target,
-        link_line,
-        link_column,
+        link_line: link.start,
+        link_column: 0,
         number,
         value,
         approximate: caps.get(1).is_some(),
         separators,
-        line,
-        column,
+        line: 0,
+        column: 0,
     })
 }
 
@@ -279,6 +288,17 @@ mod tests {
         assert_eq!(&text[claims[0].number.clone()], "2,000");
         assert_eq!(claims[1].line, 4);
         assert_eq!(&text[claims[1].number.clone()], "9");
+    }
+
+    #[test]
+    fn lone_cr_is_a_line_break() {
+        let text = "```\rcode\r```\r\r- [a](a.md)\r  (12 tokens)\r";
+        assert_eq!(summary(text), [claim("a.md", 12, false, false, "12")]);
+        assert_eq!(find(text)[0].line, 6);
+        let crlf = text.replace('\r', "\r\n");
+        let c = &find(&crlf)[0];
+        assert_eq!((c.line, c.column, &crlf[c.number.clone()]), (6, 4, "12"));
+        assert_eq!((c.link_line, c.link_column), (5, 3));
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
                         return WalkState::Skip;
                     }
                     Err(_) => {
-                        push_warning(&found, Warning::new(rel, "dangling symlink; skipped"));
+                        push_warning(&found, Warning::new(rel, broken_symlink_message(path)));
                         return WalkState::Skip;
                     }
                 }
@@ -243,6 +243,32 @@ fn push_warning(found: &Mutex<Discovery>, warning: Warning) {
         .push(warning);
 }
 
+/// Why a symlink whose target cannot be resolved is skipped: it loops (`a.md -> b.md -> a.md`,
+/// `x.md -> x.md`) or it dangles (its target does not exist).
+fn broken_symlink_message(link: &Path) -> &'static str {
+    // Follow the chain by hand: a loop comes back to a link already seen, or goes on past the
+    // 40 hops after which the kernel gives up too (ELOOP).
+    let mut seen = std::collections::HashSet::new();
+    let mut at = link.to_path_buf();
+    for _ in 0..40 {
+        let Ok(target) = std::fs::read_link(&at) else {
+            return "dangling symlink; skipped";
+        };
+        let next = match at.parent() {
+            Some(dir) => dir.join(target),
+            None => target,
+        };
+        let key = std::fs::canonicalize(next.parent().unwrap_or(Path::new(".")))
+            .map(|dir| dir.join(next.file_name().unwrap_or_default()))
+            .unwrap_or_else(|_| next.clone());
+        if !seen.insert(key) {
+            return "symlink loop; not followed";
+        }
+        at = next;
+    }
+    "symlink loop; not followed"
+}
+
 /// A warning for a walk error, and whether it means something could not be read (a symlink
 /// loop or a dangling symlink is skipped on purpose; a permission error is a gap in the index).
 fn walk_warning(root: &Path, err: &ignore::Error) -> (Warning, bool) {
@@ -267,7 +293,7 @@ fn walk_warning(root: &Path, err: &ignore::Error) -> (Warning, bool) {
     if let Some(p) = path {
         let is_link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
         if is_link && std::fs::metadata(p).is_err() {
-            message = "dangling symlink; skipped".into();
+            message = broken_symlink_message(p).into();
             unread = false;
         }
     }

@@ -19,9 +19,15 @@ pub struct Malformed {
     pub line: Option<usize>,
 }
 
+/// How deeply front matter may nest (mappings and lists). `INDEX.json` holds the front matter
+/// three levels down, and JSON readers limit nesting (serde_json to 128 levels): deeper front
+/// matter would make an `INDEX.json` that docidx itself cannot read back.
+pub const MAX_DEPTH: usize = 64;
+
 /// Finds front matter at the very start of `text` (which must not start with a BOM): a line
 /// `---` closed by `---` or `...` (YAML), or a line `+++` closed by `+++` (TOML). An opening
-/// fence that is never closed is not front matter.
+/// fence that is never closed is not front matter. Lines end at `\n`, `\r\n` or a lone `\r`,
+/// as everywhere else in the analysis.
 pub fn split(text: &str) -> Option<FrontMatter> {
     let mut lines = line_spans(text);
     let (_, first_end, first) = lines.next()?;
@@ -38,6 +44,13 @@ pub fn split(text: &str) -> Option<FrontMatter> {
             } else {
                 parse_yaml(content)
             };
+            let value = value.and_then(|v| {
+                if depth(&v) > MAX_DEPTH {
+                    Err((format!("nested more than {MAX_DEPTH} levels deep"), None))
+                } else {
+                    Ok(v)
+                }
+            });
             // The parsers count lines from the first line after the opening fence.
             let value = value.map_err(|(message, line)| Malformed {
                 message,
@@ -61,16 +74,45 @@ fn line_spans(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
         }
         let start = pos;
         let rest = &text[start..];
-        let (line_len, break_len) = match rest.find('\n') {
+        let (line_len, break_len) = match rest.find(['\n', '\r']) {
+            Some(i) if rest[i..].starts_with("\r\n") => (i, 2),
             Some(i) => (i, 1),
             None => (rest.len(), 0),
         };
         pos = start + line_len + break_len;
-        let line = rest[..line_len]
-            .strip_suffix('\r')
-            .unwrap_or(&rest[..line_len]);
-        Some((start, pos, line))
+        Some((start, pos, &rest[..line_len]))
     })
+}
+
+/// The nesting depth of a value: 0 for a scalar, 1 for a flat list or mapping.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1)];
+    while let Some((v, d)) = stack.pop() {
+        match v {
+            Value::Array(items) => {
+                deepest = deepest.max(d);
+                stack.extend(items.iter().map(|i| (i, d + 1)));
+            }
+            Value::Object(map) => {
+                deepest = deepest.max(d);
+                stack.extend(map.values().map(|i| (i, d + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// The 1-based line of byte `offset` of `text` (lines end at `\n`, `\r\n` or a lone `\r`).
+fn line_of(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let breaks = bytes[..offset.min(bytes.len())]
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks + 1
 }
 
 fn parse_yaml(content: &str) -> Result<Value, (String, Option<usize>)> {
@@ -127,9 +169,7 @@ fn yaml_key(key: serde_yaml_ng::Value) -> String {
 
 fn parse_toml(content: &str) -> Result<Value, (String, Option<usize>)> {
     let table: toml::Table = toml::from_str(content).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| content[..s.start.min(content.len())].matches('\n').count() + 1);
+        let line = e.span().map(|s| line_of(content, s.start));
         (e.message().to_string(), line)
     })?;
     Ok(toml_to_json(toml::Value::Table(table)))
@@ -185,6 +225,30 @@ mod tests {
         assert_eq!(split("---\ntitle: x\n"), None);
         assert_eq!(split("\n---\na: b\n---\n"), None);
         assert_eq!(split("# Title\n"), None);
+    }
+
+    #[test]
+    fn lone_cr_line_endings() {
+        let text = "---\rtitle: Old Mac\r---\r# Body\r";
+        let fm = split(text).unwrap();
+        assert_eq!(fm.value, Ok(json!({"title": "Old Mac"})));
+        assert_eq!(&text[fm.body_start..], "# Body\r");
+        // YAML allows a lone CR as a line break; TOML does not, so TOML front matter written
+        // that way is found and reported as malformed.
+        let fm = split("+++\ra = 1\r+++\rbody").unwrap();
+        assert!(fm.value.unwrap_err().message.contains("carriage return"));
+        assert_eq!(&"+++\ra = 1\r+++\rbody"[fm.body_start..], "body");
+        assert_eq!(line_of("a\rb\r\nc\nd", 7), 4);
+    }
+
+    #[test]
+    fn front_matter_too_deep_for_index_json_is_malformed() {
+        let nested = |n: usize| format!("---\na: {}{}\n---\n", "[".repeat(n), "]".repeat(n));
+        assert!(split(&nested(MAX_DEPTH - 1)).unwrap().value.is_ok());
+        let err = split(&nested(MAX_DEPTH)).unwrap().value.unwrap_err();
+        assert!(err.message.contains("levels deep"), "{}", err.message);
+        let toml = format!("+++\na = {}{}\n+++\n", "[".repeat(100), "]".repeat(100));
+        assert!(split(&toml).unwrap().value.is_err());
     }
 
     #[test]

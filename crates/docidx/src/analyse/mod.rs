@@ -194,7 +194,16 @@ pub fn analyse_hashed(
         }
     };
 
-    let outline = markdown::outline(&text[body_start..]);
+    // The body is parsed with `\n` line breaks; offsets are mapped back to `text`.
+    let lf = lines::LfText::new(text);
+    let lf_body_start = lf.normalized(body_start);
+    let mut outline = markdown::outline(&lf.text[lf_body_start..]);
+    for h in &mut outline.headings {
+        h.offset = lf.original(lf_body_start + h.offset) - body_start;
+    }
+    for l in &mut outline.links {
+        l.offset = lf.original(lf_body_start + l.offset) - body_start;
+    }
 
     // Sections: each heading runs to the line before the next heading of the same or higher level.
     let heading_lines: Vec<usize> = outline
