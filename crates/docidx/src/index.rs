@@ -14,7 +14,10 @@ use crate::walk;
 
 /// How far the current [`build`] has got: documents found and documents read so far. A
 /// program can poll it to show progress (the docidx CLI does, on a terminal, after a second).
-pub static PROGRESS: Progress = Progress { total: AtomicUsize::new(0), done: AtomicUsize::new(0) };
+pub static PROGRESS: Progress = Progress {
+    total: AtomicUsize::new(0),
+    done: AtomicUsize::new(0),
+};
 
 /// Counters for [`PROGRESS`].
 #[derive(Debug)]
