@@ -1,4 +1,11 @@
 //! Resolving a relative link target to a path inside the tree.
+//!
+//! Paths in docidx are `/`-separated strings relative to the root. A file name that is not
+//! valid UTF-8 keeps its bytes: each byte of an invalid sequence is written `%XX` and a `%` in
+//! that name `%25` ([`component_string`]); [`fs_path`] turns such a path back into the real one.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
 
 /// A link target resolved against the folder of the file that holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,23 +26,22 @@ pub fn resolve(from_dir: &str, target: &str) -> Resolved {
         None => (target, None),
     };
     let rest = rest.split_once('?').map_or(rest, |(p, _)| p);
-    let decoded = percent_decode(rest);
-    let mut parts: Vec<&str> = Vec::new();
+    let mut parts: Vec<Cow<str>> = Vec::new();
     let mut outside_root = false;
-    let base = if decoded.starts_with('/') {
-        ""
-    } else {
-        from_dir
-    };
-    for part in base.split('/').chain(decoded.split('/')) {
-        match part {
+    let base = if rest.starts_with('/') { "" } else { from_dir };
+    // Each name is decoded on its own, so a name that is not UTF-8 keeps its bytes.
+    let names = rest
+        .split('/')
+        .map(|c| Cow::Owned(component_string(&percent_decode_bytes(c))));
+    for part in base.split('/').map(Cow::Borrowed).chain(names) {
+        match part.as_ref() {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
                     outside_root = true;
                 }
             }
-            p => parts.push(p),
+            _ => parts.push(part),
         }
     }
     Resolved {
@@ -52,8 +58,13 @@ pub fn parent_dir(path: &str) -> &str {
 
 /// Decodes `%XX` escapes (invalid UTF-8 results are replaced, invalid escapes kept as written).
 pub fn percent_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(s)).into_owned()
+}
+
+/// Decodes `%XX` escapes into bytes (invalid escapes kept as written).
+pub fn percent_decode_bytes(s: &str) -> Cow<'_, [u8]> {
     if !s.contains('%') {
-        return s.to_string();
+        return Cow::Borrowed(s.as_bytes());
     }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -70,22 +81,77 @@ pub fn percent_decode(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(out)
+}
+
+/// One file or folder name, from its raw bytes, as docidx paths write it: unchanged when it is
+/// UTF-8; otherwise each byte of an invalid sequence as `%XX`, and `%` as `%25`.
+pub fn component_string(bytes: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('%', "%25"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The raw bytes of one name of a docidx path (see [`component_string`]).
+pub fn component_bytes(name: &str) -> Cow<'_, [u8]> {
+    let decoded = percent_decode_bytes(name);
+    if std::str::from_utf8(&decoded).is_ok() {
+        Cow::Borrowed(name.as_bytes())
+    } else {
+        decoded
+    }
+}
+
+/// The file-system path, relative to the root, of a docidx path.
+pub fn fs_path(rel: &str) -> PathBuf {
+    rel.split('/')
+        .filter(|c| !c.is_empty())
+        .map(component_os)
+        .collect()
+}
+
+#[cfg(unix)]
+fn component_os(name: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(&component_bytes(name)).to_os_string()
+}
+
+#[cfg(not(unix))]
+fn component_os(name: &str) -> std::ffi::OsString {
+    name.into()
 }
 
 /// Escapes what would break or change a Markdown link destination: spaces, `%`, `#`, `?`,
-/// brackets, parentheses, quotes, backslashes and control characters. Other characters,
-/// including non-ASCII ones, are kept as they are.
+/// brackets, parentheses, quotes, backslashes and control characters, and the bytes of names
+/// that are not UTF-8. Other characters, including non-ASCII ones, are kept as they are.
 pub fn percent_encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if c.is_ascii_control() || " %#?()<>[]\\\"'`".contains(c) {
-            let mut buf = [0; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
+    for (i, name) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        for chunk in component_bytes(name).utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c.is_ascii_control() || " %#?()<>[]\\\"'`".contains(c) {
+                    let mut buf = [0; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("%{b:02X}"));
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            for b in chunk.invalid() {
                 out.push_str(&format!("%{b:02X}"));
             }
-        } else {
-            out.push(c);
         }
     }
     out
@@ -127,6 +193,32 @@ mod tests {
         assert_eq!(percent_decode(&percent_encode_path(name)), name);
         assert_eq!(percent_decode("bad%zz%"), "bad%zz%");
         assert_eq!(percent_encode_path("日本/ü.md"), "日本/ü.md");
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        let name = component_string(b"caf\xe9 100%.md");
+        assert_eq!(name, "caf%E9 100%25.md");
+        assert_eq!(&*component_bytes(&name), b"caf\xe9 100%.md");
+        assert_eq!(component_string(b"caf\xc3\xa9.md"), "café.md");
+        assert_eq!(component_bytes("100%.md").as_ref(), b"100%.md");
+        assert_eq!(
+            percent_encode_path("docs/caf%E9 100%25.md"),
+            "docs/caf%E9%20100%25.md"
+        );
+        assert_eq!(
+            resolve("docs", "caf%E9%20100%25.md").path,
+            "docs/caf%E9 100%25.md"
+        );
+        assert_eq!(resolve("docs", "caf%C3%A9.md").path, "docs/café.md");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            assert_eq!(
+                fs_path("docs/caf%E9 100%25.md").as_os_str().as_bytes(),
+                b"docs/caf\xe9 100%.md"
+            );
+        }
     }
 
     #[test]

@@ -520,7 +520,7 @@ fn count_file(
     rel: &str,
     config: &Config,
 ) -> (Result<usize, String>, bool) {
-    let path = root.join(rel);
+    let path = root.join(crate::resolve::fs_path(rel));
     let missing = |e: &std::io::Error| {
         matches!(
             e.kind(),

@@ -58,17 +58,29 @@ pub fn is_markdown(name: &str) -> bool {
     name.ends_with(".md") || name.ends_with(".mdx")
 }
 
-/// `path` relative to `root`, `/`-separated (lossy for names that are not UTF-8).
+/// `path` relative to `root`, `/`-separated; a name that is not UTF-8 keeps its bytes as
+/// `%XX` (see [`crate::resolve::component_string`]).
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    let parts: Vec<_> = rel
+    let parts: Vec<String> = rel
         .components()
         .filter_map(|c| match c {
-            std::path::Component::Normal(s) => Some(s.to_string_lossy()),
+            std::path::Component::Normal(s) => Some(name_string(s)),
             _ => None,
         })
         .collect();
     parts.join("/")
+}
+
+#[cfg(unix)]
+fn name_string(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    crate::resolve::component_string(name.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn name_string(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy().into_owned()
 }
 
 /// Walks `root` and returns every document, skipping the files whose root-relative paths are

@@ -87,7 +87,7 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
         };
         let actual = match ctx.index.doc(&path) {
             Some(doc) => doc.tokens,
-            None => match std::fs::read(ctx.root.join(&path)) {
+            None => match std::fs::read(ctx.root.join(crate::resolve::fs_path(&path))) {
                 Ok(bytes) => tokens::count(ctx.index.encoding, &String::from_utf8_lossy(&bytes)),
                 Err(_) => continue,
             },
@@ -264,7 +264,7 @@ fn count_entries(ctx: &Context, index_rel: &str, folder: &str) -> Option<usize> 
         crate::resolve::resolve("", folder),
     ];
     candidates.iter().filter(|r| !r.outside_root).find_map(|r| {
-        let dir = std::fs::canonicalize(ctx.root.join(&r.path)).ok()?;
+        let dir = std::fs::canonicalize(ctx.root.join(crate::resolve::fs_path(&r.path))).ok()?;
         if !dir.starts_with(&ctx.canonical_root) {
             return None; // never look outside the root
         }

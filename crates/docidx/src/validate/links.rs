@@ -43,7 +43,7 @@ pub(crate) fn locate(
         return (Target::OutsideRoot, r.fragment);
     }
     let found = |path: &str| {
-        let full = root.join(path);
+        let full = root.join(crate::resolve::fs_path(path));
         let meta = std::fs::metadata(&full).ok()?;
         // A symlink inside the tree may lead out of it: such a target is never read.
         let real = std::fs::canonicalize(&full).ok()?;
@@ -91,7 +91,7 @@ impl Anchors<'_> {
             .lock()
             .expect("no thread panics while holding it");
         let anchors = extra.entry(path.to_string()).or_insert_with(|| {
-            let bytes = std::fs::read(self.ctx.root.join(path)).ok()?;
+            let bytes = std::fs::read(self.ctx.root.join(crate::resolve::fs_path(path))).ok()?;
             let settings = crate::index::settings(self.ctx.config);
             let (doc, _) = analyse::analyse_hashed(path, &bytes, String::new(), &settings);
             Some(all_anchors(&doc))
