@@ -188,7 +188,7 @@ impl<'a> SourceLines<'a> {
     fn line(&self, path: &str, line: usize) -> Option<String> {
         let mut cache = self.cache.borrow_mut();
         let lines = cache.entry(path.to_string()).or_insert_with(|| {
-            let bytes = std::fs::read(self.root.join(path)).ok()?;
+            let bytes = std::fs::read(self.root.join(docidx::resolve::fs_path(path))).ok()?;
             let text = String::from_utf8_lossy(&bytes);
             Some(text.lines().map(str::to_string).collect())
         });

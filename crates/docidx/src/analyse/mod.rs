@@ -157,6 +157,22 @@ pub fn analyse_hashed(
     sha256: String,
     settings: &Settings,
 ) -> (Doc, Vec<Warning>) {
+    analyse_inner(path, bytes, sha256, settings, true)
+}
+
+/// [`analyse`] without counting tokens (every count is 0): headings, anchors and links only,
+/// for checking links where counts are not needed.
+pub fn analyse_structure(path: &str, bytes: &[u8], settings: &Settings) -> Doc {
+    analyse_inner(path, bytes, String::new(), settings, false).0
+}
+
+fn analyse_inner(
+    path: &str,
+    bytes: &[u8],
+    sha256: String,
+    settings: &Settings,
+    count_tokens: bool,
+) -> (Doc, Vec<Warning>) {
     let mut warnings = Vec::new();
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
@@ -212,7 +228,7 @@ pub fn analyse_hashed(
         .map(|h| line_index.line(body_start + h.offset))
         .collect();
     let cuts: Vec<usize> = heading_lines.iter().map(|&l| line_index.start(l)).collect();
-    let counts = SpanCounts::new(settings.encoding, text, &cuts);
+    let counts = count_tokens.then(|| SpanCounts::new(settings.encoding, text, &cuts));
     let last_line = line_index.count();
     let mut slugger = slug::Slugger::default();
     let mut sections = Vec::with_capacity(outline.headings.len());
@@ -224,12 +240,14 @@ pub fn analyse_hashed(
             .find(|(other, _)| other.level <= h.level)
             .map(|(_, &line)| line);
         let end_line = next.map_or(last_line, |l| l - 1).max(start_line);
-        let tokens = counts.span(
-            settings.encoding,
-            text,
-            line_index.start(start_line),
-            line_index.start(end_line + 1),
-        );
+        let tokens = counts.as_ref().map_or(0, |c| {
+            c.span(
+                settings.encoding,
+                text,
+                line_index.start(start_line),
+                line_index.start(end_line + 1),
+            )
+        });
         sections.push(Section {
             level: h.level,
             heading: h.text.clone(),
@@ -293,7 +311,7 @@ pub fn analyse_hashed(
         bytes: bytes.len() as u64,
         lines: last_line,
         sha256,
-        tokens: counts.total(),
+        tokens: counts.as_ref().map_or(0, SpanCounts::total),
         words: legacy_words(text),
         title,
         summary,

@@ -38,12 +38,10 @@ fn unindexed_docs(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) -> (
         .links
         .iter()
         .filter(|l| l.kind == LinkKind::File)
-        .filter_map(
-            |l| match locate(ctx.root, &ctx.canonical_root, &index.rel, &l.target).0 {
-                Target::Found { path, .. } => Some(path),
-                _ => None,
-            },
-        )
+        .filter_map(|l| match locate(ctx, &index.rel, &l.target).0 {
+            Target::Found { path, .. } => Some(path),
+            _ => None,
+        })
         .collect();
     // Invalid globs were rejected when the run started.
     let excluded =
@@ -81,13 +79,13 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
         let Target::Found {
             path,
             is_dir: false,
-        } = locate(ctx.root, &ctx.canonical_root, &index.rel, &claim.target).0
+        } = locate(ctx, &index.rel, &claim.target).0
         else {
             continue; // missing-doc or link-outside-root already reports it
         };
         let actual = match ctx.index.doc(&path) {
             Some(doc) => doc.tokens,
-            None => match std::fs::read(ctx.root.join(crate::resolve::fs_path(&path))) {
+            None => match std::fs::read(ctx.tree.path(&path)) {
                 Ok(bytes) => tokens::count(ctx.index.encoding, &String::from_utf8_lossy(&bytes)),
                 Err(_) => continue,
             },
@@ -264,8 +262,8 @@ fn count_entries(ctx: &Context, index_rel: &str, folder: &str) -> Option<usize> 
         crate::resolve::resolve("", folder),
     ];
     candidates.iter().filter(|r| !r.outside_root).find_map(|r| {
-        let dir = std::fs::canonicalize(ctx.root.join(crate::resolve::fs_path(&r.path))).ok()?;
-        if !dir.starts_with(&ctx.canonical_root) {
+        let dir = std::fs::canonicalize(ctx.tree.path(&r.path)).ok()?;
+        if !dir.starts_with(&ctx.tree.canonical) {
             return None; // never look outside the root
         }
         let entries = std::fs::read_dir(dir).ok()?;

@@ -2,7 +2,7 @@
 //! `missing-doc` for the links of `INDEX.md`.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -26,28 +26,79 @@ pub(crate) enum Target {
     OutsideRoot,
 }
 
-/// Resolves a relative link of the file at root-relative `from` and looks at the disk
-/// (`canonical_root` is the root with symlinks resolved: a target reached through a symlink
-/// that leaves it counts as outside the root).
+/// The root, and which of its folders really lie inside it (a symlinked folder may not).
+pub(crate) struct Tree {
+    pub root: PathBuf,
+    /// The root with symlinks resolved.
+    pub canonical: PathBuf,
+    /// Root-relative folder → whether it resolves inside the root.
+    inside: Mutex<HashMap<String, bool>>,
+}
+
+impl Tree {
+    pub fn new(root: &Path) -> std::io::Result<Tree> {
+        Ok(Tree {
+            root: root.to_path_buf(),
+            canonical: std::fs::canonicalize(root)?,
+            inside: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Whether the existing root-relative `path` resolves inside the root. Folders are
+    /// resolved once each; the file itself only when it is a symlink.
+    pub fn contains(&self, path: &str) -> bool {
+        let full = self.root.join(crate::resolve::fs_path(path));
+        let is_link = std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            return std::fs::canonicalize(&full)
+                .is_ok_and(|real| real.starts_with(&self.canonical));
+        }
+        let dir = parent_dir(path);
+        if let Some(&known) = self
+            .inside
+            .lock()
+            .expect("no thread panics while holding it")
+            .get(dir)
+        {
+            return known;
+        }
+        let real = std::fs::canonicalize(self.root.join(crate::resolve::fs_path(dir)));
+        let inside = real.is_ok_and(|real| real.starts_with(&self.canonical));
+        self.inside
+            .lock()
+            .expect("no thread panics while holding it")
+            .insert(dir.to_string(), inside);
+        inside
+    }
+
+    /// The file-system path of a root-relative path.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(crate::resolve::fs_path(rel))
+    }
+}
+
+/// Resolves a relative link of the file at root-relative `from` and looks at the disk. A
+/// target reached through a symlink that leaves the root counts as outside the root.
 ///
 /// Site generators (mdBook, MkDocs…) render `page.md` as `page.html` and authors link to either,
 /// so a missing `page.html` whose `page.md` exists counts as a link to `page.md`.
-pub(crate) fn locate(
-    root: &Path,
-    canonical_root: &Path,
-    from: &str,
-    target: &str,
-) -> (Target, Option<String>) {
+pub(crate) fn locate(ctx: &Context, from: &str, target: &str) -> (Target, Option<String>) {
+    let tree = &ctx.tree;
     let r = resolve(parent_dir(from), target);
     if r.outside_root {
         return (Target::OutsideRoot, r.fragment);
     }
     let found = |path: &str| {
-        let full = root.join(crate::resolve::fs_path(path));
-        let meta = std::fs::metadata(&full).ok()?;
+        // A doc of the index exists and lies inside the root: the walk saw it there.
+        if ctx.index.doc(path).is_some() {
+            return Some(Target::Found {
+                path: path.to_string(),
+                is_dir: false,
+            });
+        }
+        let meta = std::fs::metadata(tree.path(path)).ok()?;
         // A symlink inside the tree may lead out of it: such a target is never read.
-        let real = std::fs::canonicalize(&full).ok()?;
-        if !real.starts_with(canonical_root) {
+        if !tree.contains(path) {
             return Some(Target::OutsideRoot);
         }
         Some(Target::Found {
@@ -91,9 +142,9 @@ impl Anchors<'_> {
             .lock()
             .expect("no thread panics while holding it");
         let anchors = extra.entry(path.to_string()).or_insert_with(|| {
-            let bytes = std::fs::read(self.ctx.root.join(crate::resolve::fs_path(path))).ok()?;
+            let bytes = std::fs::read(self.ctx.tree.path(path)).ok()?;
             let settings = crate::index::settings(self.ctx.config);
-            let (doc, _) = analyse::analyse_hashed(path, &bytes, String::new(), &settings);
+            let doc = analyse::analyse_structure(path, &bytes, &settings);
             Some(all_anchors(&doc))
         });
         anchors.as_ref().map(|a| a.iter().any(|x| x == fragment))
@@ -176,8 +227,7 @@ fn check_doc(ctx: &Context, anchors: &Anchors, doc: &Doc, is_index: bool) -> Vec
                 }
             }
             LinkKind::File => {
-                let (target, fragment) =
-                    locate(ctx.root, &ctx.canonical_root, &doc.path, &link.target);
+                let (target, fragment) = locate(ctx, &doc.path, &link.target);
                 match target {
                     Target::OutsideRoot => out.push(at(
                         Rule::LinkOutsideRoot,

@@ -209,9 +209,8 @@ pub(crate) struct IndexFile {
 
 /// What every rule can look at.
 pub(crate) struct Context<'a> {
-    pub root: &'a Path,
-    /// The root with symlinks resolved.
-    pub canonical_root: PathBuf,
+    /// The root, for looking at link targets on disk.
+    pub tree: links::Tree,
     pub config: &'a Config,
     pub options: &'a Options,
     pub index: &'a Index,
@@ -237,7 +236,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         Ok(bytes) => {
             let rel = relative(root, &index_path);
             let settings = crate::index::settings(config);
-            let (doc, _) = analyse::analyse(&rel, &bytes, &settings);
+            let doc = analyse::analyse_structure(&rel, &bytes, &settings);
             Some(IndexFile {
                 rel,
                 text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -266,8 +265,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     };
 
     let ctx = Context {
-        root,
-        canonical_root: std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?,
+        tree: links::Tree::new(root).map_err(|e| Error::io(root, e))?,
         config,
         options,
         index,
