@@ -138,6 +138,9 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 /// it was. An output whose file changed on disk since it was read is not written
 /// ([`Error::Changed`]), unless the file already holds exactly the new contents.
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
+    for out in outputs {
+        remove_stale_temps(&out.path);
+    }
     let mut pending = Vec::new();
     for out in outputs.iter().filter(|o| o.is_change()) {
         let now = digest_file(&out.path)?;
@@ -174,6 +177,42 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
         written.push(path.to_path_buf());
     }
     Ok(written)
+}
+
+/// Removes temporary files that a killed docidx run left beside `path` (their process is gone).
+/// Only on Linux, where a process's liveness can be read from `/proc`; elsewhere they stay.
+fn remove_stale_temps(path: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.docidx-", name.to_string_lossy());
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
@@ -245,6 +284,28 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temp_files_of_dead_runs_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("INDEX.json");
+        // No process has PID 2^22 + 1 (the kernel's maximum is 2^22).
+        let dead = dir.path().join(".INDEX.json.docidx-4194305-0.tmp");
+        let alive = dir
+            .path()
+            .join(format!(".INDEX.json.docidx-{}-99.tmp", std::process::id()));
+        let other = dir.path().join(".notes.docidx-4194305-0.tmp");
+        for p in [&dead, &alive, &other] {
+            fs::write(p, "partial").unwrap();
+        }
+        write_all(&[Output::new(path.clone(), "{}").unwrap()]).unwrap();
+        assert!(!dead.exists());
+        assert!(
+            alive.exists() && other.exists(),
+            "only this output's temps of dead runs go"
+        );
     }
 
     #[test]
