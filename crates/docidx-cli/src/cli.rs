@@ -90,3 +90,19 @@ pub fn load_config(root: &Path, args: &IndexArgs) -> docidx::Result<Config> {
     }
     Ok(config)
 }
+
+/// "wrote INDEX.md, INDEX.json" or "nothing to write", for the summary line.
+pub fn describe_written(written: &[std::path::PathBuf]) -> String {
+    if written.is_empty() {
+        return "nothing to write".to_string();
+    }
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("wrote {}", names.join(", "))
+}

@@ -111,19 +111,7 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
 
     let written = output::write_all(&plan.outputs)?;
     if !args.quiet {
-        let what = if written.is_empty() {
-            "nothing to write".to_string()
-        } else {
-            let names: Vec<String> = written
-                .iter()
-                .map(|p| {
-                    p.file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                })
-                .collect();
-            format!("wrote {}", names.join(", "))
-        };
+        let what = crate::cli::describe_written(&written);
         let _ = writeln!(stderr, "{}", summary(&plan, start, &what));
     }
     if plan.incomplete {

@@ -2,32 +2,16 @@
 //! a hand-written INDEX.md with CRLF line endings, non-ASCII text, trailing spaces, claims in
 //! headings, tables and lists, links up and down the tree, a linked YAML file and broken links.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{copy_dir, fixture};
 use docidx::claims;
 use docidx::resolve::resolve;
 use docidx::{Config, Encoding};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A temporary copy of the fixture tree.
 fn tree() -> tempfile::TempDir {

@@ -1,5 +1,8 @@
 //! Integration tests: `docidx validate` on the rule fixtures under `fixtures/validate/`.
 
+mod common;
+
+use common::copy_dir;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -177,19 +180,6 @@ fn github_and_sarif_formats() {
         .as_array()
         .unwrap();
     assert_eq!(rules.len(), 9);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {

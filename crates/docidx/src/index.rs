@@ -69,6 +69,14 @@ pub fn settings(config: &Config) -> Settings {
     }
 }
 
+/// A pool of `config.jobs` worker threads (one per core by default) for per-file work.
+pub fn thread_pool(root: &Path, config: &Config) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Other { path: root.into(), message: e.to_string() })
+}
+
 /// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).
 ///
 /// `previous` are analyses from an earlier run with the same docidx version, encoding and
@@ -83,13 +91,7 @@ pub fn build(
 ) -> Result<Built> {
     let found = walk::discover(root, config, not_docs)?;
     let settings = settings(config);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Other {
-            path: root.into(),
-            message: e.to_string(),
-        })?;
+    let pool = thread_pool(root, config)?;
 
     enum Outcome {
         Reused(usize),

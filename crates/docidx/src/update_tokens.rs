@@ -198,13 +198,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let manifest_path = md_dir.join(MANIFEST_FILE);
     let previous_json = read_if_exists(&json_path)?;
     let previous_manifest = read_if_exists(&manifest_path)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Other {
-            path: root.into(),
-            message: e.to_string(),
-        })?;
+    let pool = index::thread_pool(root, config)?;
     let not_docs = [md_rel.clone()];
 
     // Docs of the tree: hashed for the manifest, counted from the index or when linked.
