@@ -1,0 +1,86 @@
+//! Optional checks on the real corpora in `../shared/corpora/` (skipped, with a message, when a
+//! clone has no `../shared/` beside it). They prove, on real documents, the rule the one-pass
+//! section counting relies on: the count of a whole doc equals the sum of its spans cut at
+//! heading lines, and each section's count equals the count of exactly its lines.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use docidx::analyse::{analyse, lines::LineIndex, Settings};
+use docidx::{tokens, Encoding};
+
+fn corpora() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora");
+    dir.join("book.tar.gz").exists().then_some(dir)
+}
+
+fn unpack(corpora: &Path, name: &str, into: &Path) -> PathBuf {
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(corpora.join(format!("{name}.tar.gz")))
+        .arg("-C")
+        .arg(into)
+        .status()
+        .expect("tar runs");
+    assert!(status.success());
+    into.join(name)
+}
+
+fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            markdown_files(&path, out);
+        } else if docidx::walk::is_markdown(&entry.file_name().to_string_lossy()) {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn section_counts_are_exact_on_real_corpora() {
+    let Some(corpora) = corpora() else {
+        eprintln!("skipped: no ../shared/corpora beside this clone");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut checked = (0, 0);
+    for name in ["book", "argo-cd-docs"] {
+        let root = unpack(&corpora, name, tmp.path());
+        let mut files = Vec::new();
+        markdown_files(&root, &mut files);
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            let settings = Settings {
+                encoding,
+                summary_chars: 160,
+            };
+            for file in &files {
+                let bytes = std::fs::read(file).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                let (doc, _) = analyse("x.md", &bytes, &settings);
+                assert_eq!(
+                    doc.tokens,
+                    tokens::count(encoding, &text),
+                    "{}",
+                    file.display()
+                );
+                let lines = LineIndex::new(&text);
+                for s in &doc.sections {
+                    let span = &text[lines.start(s.start_line)..lines.start(s.end_line + 1)];
+                    assert_eq!(
+                        s.tokens,
+                        tokens::count(encoding, span),
+                        "{} {}",
+                        file.display(),
+                        s.anchor
+                    );
+                }
+                checked.0 += 1;
+                checked.1 += doc.sections.len();
+            }
+        }
+    }
+    eprintln!("checked {} docs and {} sections", checked.0, checked.1);
+    assert!(checked.0 > 1000);
+}
