@@ -64,7 +64,7 @@ pub struct ValidateArgs {
     /// stale-tokens reports any claim that is not exact (threshold 0)
     #[arg(long)]
     pub exact: bool,
-    /// The INDEX.md to check [default: docs/INDEX.md if docs/ exists, else INDEX.md]
+    /// The INDEX.md to check [default: INDEX.md in the output folder: out-dir, else docs/ if it exists, else ROOT]
     #[arg(long, value_name = "PATH")]
     pub index_file: Option<PathBuf>,
     /// Exit 1 on warnings too

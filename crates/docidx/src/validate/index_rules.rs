@@ -75,7 +75,15 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
     } else {
         ctx.config.validate.stale_tokens_threshold
     };
+    // Counts in the generated region belong to generate; stale-index covers them.
+    let generated = match markers::find(&index.text) {
+        Ok(Some(r)) => r.before.len()..r.before.len() + r.generated.len(),
+        _ => 0..0,
+    };
     for claim in crate::claims::find(&index.text) {
+        if generated.contains(&claim.number.start) {
+            continue;
+        }
         let Target::Found {
             path,
             is_dir: false,
@@ -85,6 +93,11 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
         };
         let actual = match ctx.index.doc(&path) {
             Some(doc) => doc.tokens,
+            None if std::fs::metadata(ctx.tree.path(&path))
+                .is_ok_and(|m| m.len() > ctx.config.max_file_size) =>
+            {
+                continue; // over the size limit: not read, as in update-tokens
+            }
             None => match std::fs::read(ctx.tree.path(&path)) {
                 Ok(bytes) => tokens::count(ctx.index.encoding, &String::from_utf8_lossy(&bytes)),
                 Err(_) => continue,
