@@ -18,10 +18,48 @@ fn encoder(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
     }
 }
 
+/// Texts longer than this are cut at piece boundaries and counted in parallel.
+const PARALLEL_CHUNK: usize = 1 << 20;
+
 /// The number of tokens in `text`. Special-token strings such as `<|endoftext|>` count as
 /// plain text, as with tiktoken's `encode_ordinary`.
+///
+/// A long text (a large `INDEX.md`) is cut at line starts that are piece boundaries (see
+/// [`is_piece_boundary`]) and its parts are counted on all cores; the sum is exact.
 pub fn count(encoding: Encoding, text: &str) -> usize {
-    encoder(encoding).count(text)
+    if text.len() <= 2 * PARALLEL_CHUNK {
+        return encoder(encoding).count(text);
+    }
+    use rayon::prelude::*;
+    chunks_at_boundaries(text, PARALLEL_CHUNK)
+        .par_iter()
+        .map(|chunk| encoder(encoding).count(*chunk))
+        .sum()
+}
+
+/// `text` cut into consecutive parts of about `size` bytes, each cut at a piece boundary (a
+/// part grows past `size` until one is found).
+fn chunks_at_boundaries(text: &str, size: usize) -> Vec<&str> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while text.len() - start > size {
+        let from = start + size;
+        let cut = text.as_bytes()[from..]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(i, _)| from + i + 1)
+            .find(|&at| is_piece_boundary(text, at));
+        match cut {
+            Some(at) if at < text.len() => {
+                chunks.push(&text[start..at]);
+                start = at;
+            }
+            _ => break,
+        }
+    }
+    chunks.push(&text[start..]);
+    chunks
 }
 
 /// Token counts of a text cut into consecutive spans, computed by tokenizing every byte once.
@@ -178,6 +216,24 @@ mod tests {
         let lock = include_str!("../../../Cargo.lock");
         let version = TOKENIZER.strip_prefix("bpe-openai ").unwrap();
         assert!(lock.contains(&format!("name = \"bpe-openai\"\nversion = \"{version}\"")));
+    }
+
+    #[test]
+    fn long_texts_counted_in_parallel_parts_match_tiktoken() {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < 5 * PARALLEL_CHUNK {
+            text.push_str(&format!(
+                "## Section {i}\n\n- [Doc {i}](d/{i}.md) — a summary, (1,234 tokens)\n  /path\n\n"
+            ));
+            i += 1;
+        }
+        let parts = chunks_at_boundaries(&text, PARALLEL_CHUNK);
+        assert!(parts.len() >= 4);
+        assert_eq!(parts.concat(), text);
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            assert_eq!(count(encoding, &text), tiktoken(encoding, &text));
+        }
     }
 
     #[test]
