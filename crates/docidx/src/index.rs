@@ -74,7 +74,10 @@ pub fn thread_pool(root: &Path, config: &Config) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs.unwrap_or(0))
         .build()
-        .map_err(|e| Error::Other { path: root.into(), message: e.to_string() })
+        .map_err(|e| Error::Other {
+            path: root.into(),
+            message: e.to_string(),
+        })
 }
 
 /// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).
