@@ -130,12 +130,16 @@ fn summary(plan: &Plan, start: Instant, what: &str) -> String {
     let s = &plan.statistics;
     let c = &plan.changes;
     format!(
-        "docidx: {} docs, {} tokens ({}); INDEX.md {} tokens ({}% saved); {} added, {} removed, {} changed; {} in {:.2}s",
+        "docidx: {} docs, {} tokens ({}); INDEX.md {} tokens ({}); {} added, {} removed, {} changed; {} in {:.2}s",
         thousands(s.documents),
         thousands(s.tokens),
         plan.index.encoding,
         thousands(s.index_tokens),
-        s.saved_percent,
+        if s.saved_percent >= 0.0 {
+            format!("{}% saved", s.saved_percent)
+        } else {
+            "costs more than the docs".to_string()
+        },
         c.added.len(),
         c.removed.len(),
         c.changed.len(),
