@@ -100,6 +100,7 @@ pub fn build(
         Reused(usize),
         Analysed(Box<Doc>, Vec<Warning>),
         Unreadable(Warning),
+        Skipped(Warning),
     }
     PROGRESS.done.store(0, Ordering::Relaxed);
     PROGRESS.total.store(found.files.len(), Ordering::Relaxed);
@@ -114,8 +115,15 @@ pub fn build(
             .par_iter()
             .map(|file| {
                 PROGRESS.done.fetch_add(1, Ordering::Relaxed);
-                let bytes = match std::fs::read(&file.path) {
-                    Ok(bytes) => bytes,
+                let bytes = match walk::read_doc(&file.path, config.max_file_size) {
+                    Ok(walk::Content::Bytes(bytes)) => bytes,
+                    Ok(walk::Content::TooLarge(size)) => {
+                        return Outcome::Skipped(walk::too_large(
+                            &file.rel,
+                            size,
+                            config.max_file_size,
+                        ))
+                    }
                     Err(e) => {
                         return Outcome::Unreadable(Warning::new(
                             &file.rel,
@@ -155,6 +163,7 @@ pub fn build(
                 docs.push(*doc);
                 warnings.extend(w);
             }
+            Outcome::Skipped(w) => warnings.push(w),
             Outcome::Unreadable(w) => {
                 incomplete = true;
                 warnings.push(w);

@@ -436,28 +436,39 @@ fn hash_docs(
 ) -> Result<Hashed> {
     let found = walk::discover(root, config, not_docs)?;
     let encoding = config.encoding;
+    // `None`: skipped (over the size limit), like a file the walk never found.
     type Hash = (
         String,
-        std::result::Result<(String, Option<usize>), String>,
+        Option<std::result::Result<(String, Option<usize>), String>>,
         Option<Warning>,
     );
     let hashed: Vec<Hash> = pool.install(|| {
         found
             .files
             .par_iter()
-            .map(|file| match std::fs::read(&file.path) {
-                Err(e) => (file.rel.clone(), Err(format!("cannot read: {e}")), None),
-                Ok(bytes) => {
-                    let sha = analyse::sha256_hex(&bytes);
-                    let mut warning = None;
-                    let count = wanted.contains(file.rel.as_str()).then(|| {
-                        let (n, w) = count_bytes(encoding, &file.rel, &bytes);
-                        warning = w;
-                        n
-                    });
-                    (file.rel.clone(), Ok((sha, count)), warning)
-                }
-            })
+            .map(
+                |file| match walk::read_doc(&file.path, config.max_file_size) {
+                    Err(e) => (
+                        file.rel.clone(),
+                        Some(Err(format!("cannot read: {e}"))),
+                        None,
+                    ),
+                    Ok(walk::Content::TooLarge(size)) => {
+                        let warning = walk::too_large(&file.rel, size, config.max_file_size);
+                        (file.rel.clone(), None, Some(warning))
+                    }
+                    Ok(walk::Content::Bytes(bytes)) => {
+                        let sha = analyse::sha256_hex(&bytes);
+                        let mut warning = None;
+                        let count = wanted.contains(file.rel.as_str()).then(|| {
+                            let (n, w) = count_bytes(encoding, &file.rel, &bytes);
+                            warning = w;
+                            n
+                        });
+                        (file.rel.clone(), Some(Ok((sha, count))), warning)
+                    }
+                },
+            )
             .collect()
     });
     let mut out = Hashed {
@@ -469,13 +480,14 @@ fn hash_docs(
     for (rel, result, warning) in hashed {
         out.warnings.extend(warning);
         match result {
-            Ok((sha, count)) => {
+            None => {}
+            Some(Ok((sha, count))) => {
                 if let Some(n) = count {
                     out.counts.insert(rel.clone(), Ok(n));
                 }
                 out.manifest.insert(rel, sha);
             }
-            Err(message) => {
+            Some(Err(message)) => {
                 out.incomplete = true;
                 out.warnings.push(Warning::new(&rel, message.clone()));
                 if wanted.contains(rel.as_str()) {

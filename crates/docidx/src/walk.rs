@@ -20,8 +20,39 @@ pub struct DocFile {
     pub rel: String,
     /// The path to read it from.
     pub path: PathBuf,
-    /// Size in bytes when it was found.
-    pub size: u64,
+}
+
+/// The content of a doc, or its size when it is over the limit.
+#[derive(Debug)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+}
+
+/// Reads a doc found by the walk, unless it is larger than `max` bytes: then only its size is
+/// read (from the open file, so the size check costs no second path lookup).
+pub fn read_doc(path: &Path, max: u64) -> std::io::Result<Content> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > max {
+        return Ok(Content::TooLarge(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // A file that grows while it is read stops at the limit.
+    (&mut file).take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Content::TooLarge(bytes.len() as u64));
+    }
+    Ok(Content::Bytes(bytes))
+}
+
+/// The warning for a doc skipped because it is over the size limit.
+pub fn too_large(rel: &str, size: u64, max: u64) -> Warning {
+    Warning::new(
+        rel,
+        format!("{size} bytes is over the size limit of {max} bytes (max-file-size); skipped"),
+    )
 }
 
 /// What a walk found: documents sorted by `rel`, files it skipped and why.
@@ -179,32 +210,11 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
             if !is_markdown(&name) || not_docs.contains(&rel) {
                 return WalkState::Continue;
             }
-            let size = match entry.metadata() {
-                Ok(m) => m.len(),
-                Err(err) => {
-                    let (warning, unread) = walk_warning(root, &err);
-                    let mut found = found.lock().expect("no thread panics while holding it");
-                    found.warnings.push(warning);
-                    found.incomplete |= unread;
-                    return WalkState::Continue;
-                }
-            };
             let mut found = found.lock().expect("no thread panics while holding it");
-            if size > config.max_file_size {
-                found.warnings.push(Warning::new(
-                    rel,
-                    format!(
-                        "{size} bytes is over the size limit of {} bytes (max-file-size); skipped",
-                        config.max_file_size
-                    ),
-                ));
-            } else {
-                found.files.push(DocFile {
-                    rel,
-                    path: path.to_path_buf(),
-                    size,
-                });
-            }
+            found.files.push(DocFile {
+                rel,
+                path: path.to_path_buf(),
+            });
             WalkState::Continue
         })
     });
