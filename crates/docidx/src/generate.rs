@@ -393,15 +393,11 @@ fn render_md(
             return (text, *tokens);
         }
     }
-    let with_header = |claimed: usize| {
-        let header = index_md::render_header(index, claimed, newline);
-        (format!("{before}{header}{tail}"), header.len())
-    };
-    let (first, header_len) = with_header(0);
-    let fixed = tokens::SpanCounts::new(encoding, &first, &[head_start, head_start + header_len]);
+    // Where the header starts and ends at piece boundaries, the count of the text is the sum
+    // of the three parts, so the parts around the header are counted once.
     let (before_tokens, tail_tokens) = (
-        fixed.span(encoding, &first, 0, head_start),
-        fixed.span(encoding, &first, head_start + header_len, first.len()),
+        tokens::count(encoding, before),
+        tokens::count(encoding, &tail),
     );
     let count = |claimed: usize| {
         let header = index_md::render_header(index, claimed, newline);
@@ -416,6 +412,8 @@ fn render_md(
         };
         (text, n)
     };
+    // Always start from 0: where two counts would both state themselves, the one chosen must
+    // depend on the tree alone, not on what a previous run wrote.
     let mut claimed = 0;
     let mut seen = Vec::new();
     loop {
