@@ -6,6 +6,8 @@
 //! binary has a time limit: a run that does not finish in time is killed and the test fails,
 //! so a hang shows up as a failure, not as a stuck CI job.
 
+mod common;
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -94,23 +96,11 @@ fn generate(root: &Path, args: &[&str]) -> Ran {
 }
 
 /// `validate --format json`: the findings as `(rule, path, line, column)`, and the run.
-fn validate(root: &Path) -> (Vec<(String, String, u64, u64)>, Ran) {
+fn validate(root: &Path) -> (Vec<common::Place>, Ran) {
     let ran = run("validate", root, &["--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&ran.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", ran.stdout, ran.stderr));
-    let findings = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let findings = common::places(&json);
     (findings, ran)
 }
 

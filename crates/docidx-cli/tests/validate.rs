@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::copy_dir;
+use common::{copy_dir, places, Place};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -23,9 +23,6 @@ fn run(args: &[&str], cwd: &Path) -> Output {
         .unwrap()
 }
 
-/// `(rule, path, line, column)` of a finding.
-type Place = (String, String, u64, u64);
-
 /// `(rule, path, line, column)` of every finding, from `--format json`, and the exit code.
 fn findings(name: &str, extra: &[&str]) -> (Vec<Place>, Option<i32>) {
     let mut args = vec!["validate", ".", "--format", "json"];
@@ -33,19 +30,7 @@ fn findings(name: &str, extra: &[&str]) -> (Vec<Place>, Option<i32>) {
     let out = run(&args, &fixture(name));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{name}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let list = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_string(),
-                f["path"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap(),
-                f["column"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let list = places(&json);
     (list, out.status.code())
 }
 

@@ -25,3 +25,23 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `(rule, path, line, column)` of a finding of `validate --format json`.
+pub type Place = (String, String, u64, u64);
+
+/// The places of every finding in the JSON output of `validate --format json`.
+pub fn places(json: &serde_json::Value) -> Vec<Place> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
