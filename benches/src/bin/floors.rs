@@ -9,8 +9,10 @@
 //!   `N` threads (default: every core). A warm `generate` / `validate` with nothing changed has
 //!   to do at least this much.
 //! - the time to build the tokenizer's encoder, and the single-thread counting rate on this
-//!   tree's documents (and the rate on `N` threads, for comparison). A cold `generate` has to
-//!   count every byte, so its floor is `bytes ÷ (N × single-thread rate) + encoder build`.
+//!   tree's documents of the tokenizer itself (bpe-openai's `Tokenizer::count`) and of docidx's
+//!   counter ([`docidx::tokens::count`]: the same counts, with a memo of short pieces), and
+//!   docidx's rate on `N` threads, for comparison. A cold `generate` has to count every byte,
+//!   so its floor is `bytes ÷ (N × single-thread rate) + encoder build`.
 //!
 //! Each time is the median of `R` runs (default 3) after one unmeasured run, so the files are
 //! in the page cache, as they are for the whole-process runs compare.py sets beside these.
@@ -155,8 +157,14 @@ fn median_secs(repeat: usize, mut f: impl FnMut() -> docidx::Result<()>) -> doci
     Ok(times[times.len() / 2])
 }
 
-/// Counts every text on `threads` threads; returns the total tokens.
-fn count_all(encoding: Encoding, texts: &[String], threads: usize) -> usize {
+/// Counts every text on `threads` fresh threads (so docidx's per-thread memo starts empty, as
+/// in a cold run) with `count`; returns the total tokens.
+fn count_all(
+    encoding: Encoding,
+    texts: &[String],
+    threads: usize,
+    count: fn(Encoding, &str) -> usize,
+) -> usize {
     let next = AtomicUsize::new(0);
     let total = AtomicUsize::new(0);
     std::thread::scope(|s| {
@@ -166,13 +174,21 @@ fn count_all(encoding: Encoding, texts: &[String], threads: usize) -> usize {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(t) = texts.get(i) else { break };
-                    sum += docidx::tokens::count(encoding, t);
+                    sum += count(encoding, t);
                 }
                 total.fetch_add(sum, Ordering::Relaxed);
             });
         }
     });
     total.into_inner()
+}
+
+/// bpe-openai's own count, without docidx's memo: the tokenizer's rate.
+fn tokenizer_count(encoding: Encoding, text: &str) -> usize {
+    match encoding {
+        Encoding::O200kBase => bpe_openai::o200k_base().count(text),
+        Encoding::Cl100kBase => bpe_openai::cl100k_base().count(text),
+    }
 }
 
 fn run(args: &Args) -> docidx::Result<String> {
@@ -202,13 +218,25 @@ fn run(args: &Args) -> docidx::Result<String> {
         })
         .collect();
     let text_bytes: usize = texts.iter().map(String::len).sum();
-    let tokens = count_all(args.encoding, &texts, 1);
+    let docidx_count = docidx::tokens::count;
+    let tokens = count_all(args.encoding, &texts, 1, docidx_count);
+    let tokenizer_tokens = count_all(args.encoding, &texts, 1, tokenizer_count);
+    if tokens != tokenizer_tokens {
+        return Err(docidx::Error::Other {
+            path: root.clone(),
+            message: format!("docidx counts {tokens} tokens, the tokenizer {tokenizer_tokens}"),
+        });
+    }
+    let tokenizer_1 = median_secs(repeat, || {
+        std::hint::black_box(count_all(args.encoding, &texts, 1, tokenizer_count));
+        Ok(())
+    })?;
     let count_1 = median_secs(repeat, || {
-        std::hint::black_box(count_all(args.encoding, &texts, 1));
+        std::hint::black_box(count_all(args.encoding, &texts, 1, docidx_count));
         Ok(())
     })?;
     let count_n = median_secs(repeat, || {
-        std::hint::black_box(count_all(args.encoding, &texts, n));
+        std::hint::black_box(count_all(args.encoding, &texts, n, docidx_count));
         Ok(())
     })?;
 
@@ -237,6 +265,8 @@ fn run(args: &Args) -> docidx::Result<String> {
         ("walk_read_hash_1t_s", format!("{wrh_1:.6}")),
         ("walk_read_hash_nt_s", format!("{wrh_n:.6}")),
         ("encoder_build_s", format!("{encoder_build:.6}")),
+        ("tokenizer_1t_s", format!("{tokenizer_1:.6}")),
+        ("tokenizer_1t_mb_s", format!("{:.3}", rate(tokenizer_1))),
         ("count_1t_s", format!("{count_1:.6}")),
         ("count_1t_mb_s", format!("{:.3}", rate(count_1))),
         ("count_nt_s", format!("{count_n:.6}")),
