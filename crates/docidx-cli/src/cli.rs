@@ -57,6 +57,9 @@ pub struct IndexArgs {
     /// Worker threads [default: one per core]
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Neither read nor write the cache in ROOT/.docidx-cache/
+    #[arg(long)]
+    pub no_cache: bool,
     /// Only files matching this glob are docs (gitignore syntax, relative to ROOT; repeatable)
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
@@ -82,6 +85,9 @@ pub fn load_config(root: &Path, args: &IndexArgs) -> docidx::Result<Config> {
     }
     if let Some(j) = args.jobs {
         config.jobs = Some(j);
+    }
+    if args.no_cache {
+        config.cache = false;
     }
     config.include.extend(args.include.iter().cloned());
     config.exclude.extend(args.exclude.iter().cloned());

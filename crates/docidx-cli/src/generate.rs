@@ -97,6 +97,7 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
                 "{}",
                 summary(
                     &plan,
+                    config.encoding,
                     start,
                     if changed.is_empty() {
                         "up to date"
@@ -109,10 +110,18 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         return Ok(ExitCode::from(if changed.is_empty() { 0 } else { 1 }));
     }
 
+    // The stamp describes the outputs as they were; it goes before they change and comes back
+    // once they are all written.
+    if !changed.is_empty() {
+        docidx::cache::invalidate(&root);
+    }
     let written = output::write_all(&plan.outputs)?;
+    if let (Some(stamp), Some(index)) = (&plan.stamp, &plan.index) {
+        docidx::cache::store(&root, &config, stamp, &index.docs);
+    }
     if !args.quiet {
         let what = crate::cli::describe_written(&written);
-        let _ = writeln!(stderr, "{}", summary(&plan, start, &what));
+        let _ = writeln!(stderr, "{}", summary(&plan, config.encoding, start, &what));
     }
     if plan.incomplete {
         let _ = writeln!(
@@ -126,14 +135,14 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
 }
 
 /// The one summary line: docs, tokens, index cost, changes, what happened, time.
-fn summary(plan: &Plan, start: Instant, what: &str) -> String {
+fn summary(plan: &Plan, encoding: docidx::Encoding, start: Instant, what: &str) -> String {
     let s = &plan.statistics;
     let c = &plan.changes;
     format!(
         "docidx: {} docs, {} tokens ({}); INDEX.md {} tokens ({}); {} added, {} removed, {} changed; {} in {:.2}s",
         thousands(s.documents),
         thousands(s.tokens),
-        plan.index.encoding,
+        encoding,
         thousands(s.index_tokens),
         if s.saved_percent >= 0.0 {
             format!("{}% saved", s.saved_percent)

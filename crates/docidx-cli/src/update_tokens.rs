@@ -124,6 +124,11 @@ pub fn run(args: UpdateTokensArgs) -> docidx::Result<ExitCode> {
         }
         u8::from(!changed.is_empty())
     } else {
+        // The cache's stamp describes the outputs before this change; the next generate
+        // writes a new one.
+        if !changed.is_empty() {
+            docidx::cache::invalidate(&root);
+        }
         let written = output::write_all(&plan.outputs)?;
         if !args.quiet {
             let what = crate::cli::describe_written(&written);

@@ -64,6 +64,9 @@ pub struct Config {
     pub encoding: Encoding,
     /// Worker threads; `None` means one per core.
     pub jobs: Option<usize>,
+    /// Keep a stamp of the last run in `ROOT/.docidx-cache/`, so an unchanged tree is
+    /// recognised by reading and hashing it alone (see [`crate::cache`]).
+    pub cache: bool,
     /// Where `INDEX.md`, `INDEX.json` and `.doc_hashes.json` go, relative to the root.
     /// Default: `docs/` if it exists, else the root.
     pub out_dir: Option<PathBuf>,
@@ -156,6 +159,7 @@ impl Default for Config {
         Config {
             encoding: Encoding::default(),
             jobs: None,
+            cache: true,
             out_dir: None,
             include: Vec::new(),
             exclude: Vec::new(),

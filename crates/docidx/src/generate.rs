@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::{self, Stamp};
 use crate::config::Config;
 use crate::error::{Error, Result, Warning};
-use crate::index::{self, Index};
+use crate::index::{self, Index, Scan};
 use crate::manifest::{self, Changes, MANIFEST_FILE};
 use crate::markers::{self, BEGIN, END};
 use crate::navigation;
@@ -28,7 +29,9 @@ pub struct Options {
 pub struct Plan {
     /// `INDEX.md`, `INDEX.json`, `.doc_hashes.json`, in that order.
     pub outputs: Vec<Output>,
-    pub index: Index,
+    /// The analysed docs; `None` when the cache showed that nothing changed since the run that
+    /// wrote the outputs (then every output is [`Output::unchanged`]).
+    pub index: Option<Index>,
     pub statistics: Statistics,
     /// Docs added, removed and changed since the previous manifest.
     pub changes: Changes,
@@ -39,6 +42,9 @@ pub struct Plan {
     pub analysed: usize,
     /// What was left out of `INDEX.md` to meet `--budget`.
     pub budget_notes: Vec<String>,
+    /// What to store in the cache once the outputs are written ([`cache::store`]); `None` when
+    /// the outputs are known unchanged or the index is incomplete.
+    pub stamp: Option<Stamp>,
 }
 
 /// The output folder relative to the root (`/`-separated; empty for the root itself).
@@ -105,6 +111,19 @@ impl Layout {
         self.rel(INDEX_MD)
     }
 
+    /// Every output `config` asks for: root-relative path and path to open.
+    pub fn outputs(&self, config: &Config) -> Vec<(String, PathBuf)> {
+        let mut outputs = vec![
+            (self.rel(INDEX_MD), self.index_md.clone()),
+            (self.rel(INDEX_JSON), self.index_json.clone()),
+            (self.rel(MANIFEST_FILE), self.manifest.clone()),
+        ];
+        if config.llms_txt {
+            outputs.push((self.rel(LLMS_TXT), self.out_dir.join(LLMS_TXT)));
+        }
+        outputs
+    }
+
     /// The root-relative path of a file in the output folder.
     pub fn rel(&self, name: &str) -> String {
         if self.index_dir.is_empty() {
@@ -125,8 +144,14 @@ pub struct Prepared {
 }
 
 /// Builds the index of `root`, reusing the analyses of the previous `INDEX.json` for docs whose
-/// bytes have not changed. `INDEX.md` in the output folder is not a doc.
-pub fn build_index(root: &Path, config: &Config, layout: &Layout) -> Result<Prepared> {
+/// bytes have not changed (with a [`Scan`], unchanged docs are not read again). `INDEX.md` in
+/// the output folder is not a doc.
+pub fn build_index(
+    root: &Path,
+    config: &Config,
+    layout: &Layout,
+    scanned: Option<Scan>,
+) -> Result<Prepared> {
     let settings = index::settings(config);
     let previous = read_if_exists(&layout.index_json)?.and_then(|b| index_json::parse(&b));
     let known_index = previous
@@ -141,15 +166,101 @@ pub fn build_index(root: &Path, config: &Config, layout: &Layout) -> Result<Prep
     let previous = previous
         .map(|json| index_json::reusable_docs(json, &settings))
         .unwrap_or_default();
-    let built = index::build(root, config, &[layout.index_md_rel()], previous)?;
+    let built = index::build(root, config, &[layout.index_md_rel()], previous, scanned)?;
     Ok(Prepared { built, known_index })
 }
 
-/// Builds the index of `root` and renders its outputs.
+/// What a run finds before building anything, when the cache has a stamp for these settings.
+pub enum Cached {
+    /// Nothing changed since the stamp: the outputs on disk are what a run would write.
+    Unchanged {
+        stamp: Box<Stamp>,
+        scan: Scan,
+        /// The outputs' digests, as [`Layout::outputs`] lists them.
+        digests: Vec<[u8; 32]>,
+    },
+    /// Something changed (or there is no stamp): build from the scan, if there is one.
+    Changed(Option<Scan>),
+}
+
+/// Reads and hashes the docs of `root` if the cache has a stamp for these settings, and tells
+/// whether every doc and output is as the stamp recorded.
+pub fn check_cache(root: &Path, config: &Config, layout: &Layout) -> Result<Cached> {
+    match cache::load(root, config, &cache::settings_key(config, layout)) {
+        Some(stamp) => check_stamp(root, config, layout, stamp),
+        None => Ok(Cached::Changed(None)),
+    }
+}
+
+/// [`check_cache`] with the stamp already loaded.
+pub fn check_stamp(root: &Path, config: &Config, layout: &Layout, stamp: Stamp) -> Result<Cached> {
+    let outputs: Vec<String> = layout
+        .outputs(config)
+        .into_iter()
+        .map(|(rel, _)| rel)
+        .collect();
+    // The outputs are hashed while the docs are read.
+    let (scan, digests) = rayon::join(
+        || index::scan(root, config, &[layout.index_md_rel()]),
+        || cache::outputs_match(root, &stamp, &outputs),
+    );
+    let scan = scan?;
+    match digests {
+        Some(digests) if !scan.incomplete() && scan.digest() == stamp.docs => {
+            Ok(Cached::Unchanged {
+                stamp: Box::new(stamp),
+                scan,
+                digests,
+            })
+        }
+        _ => Ok(Cached::Changed(Some(scan))),
+    }
+}
+
+/// Builds the index of `root` and renders its outputs; when the cache shows that nothing
+/// changed, only reads and hashes the docs.
 pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let layout = Layout::new(root, config)?;
-    let prepared = build_index(root, config, &layout)?;
+    let scan = match check_cache(root, config, &layout)? {
+        Cached::Unchanged {
+            stamp,
+            scan,
+            digests,
+        } => return Ok(unchanged_plan(config, &layout, *stamp, &scan, digests)),
+        Cached::Changed(scan) => scan,
+    };
+    let prepared = build_index(root, config, &layout, scan)?;
     plan_outputs(prepared, config, &layout, options)
+}
+
+/// The plan of a run on a tree where the cache shows nothing changed.
+fn unchanged_plan(
+    config: &Config,
+    layout: &Layout,
+    stamp: Stamp,
+    scan: &Scan,
+    digests: Vec<[u8; 32]>,
+) -> Plan {
+    let outputs = layout
+        .outputs(config)
+        .into_iter()
+        .zip(digests)
+        .map(|((_, path), digest)| Output::unchanged(path, digest))
+        .collect();
+    let mut warnings = scan.warnings();
+    warnings.extend(stamp.doc_warnings());
+    warnings.sort();
+    Plan {
+        outputs,
+        index: None,
+        statistics: stamp.statistics,
+        changes: Changes::default(),
+        warnings,
+        incomplete: false,
+        analysed: 0,
+        budget_notes: stamp.budget_notes,
+        stamp: None,
+    }
 }
 
 /// Renders the outputs for an index already built.
@@ -326,15 +437,40 @@ pub fn plan_outputs(
             llms_txt(&index, config, layout)?,
         )?);
     }
+    let stamp = (!built.incomplete).then(|| Stamp {
+        docidx: crate::VERSION.into(),
+        settings: cache::settings_key(config, layout),
+        docs: cache::docs_digest(
+            index
+                .docs
+                .iter()
+                .map(|d| (d.path.as_str(), d.sha256.as_str())),
+        ),
+        outputs: layout
+            .outputs(config)
+            .into_iter()
+            .zip(&outputs)
+            .map(|((rel, _), out)| (rel, crate::output::hex(&out.digest)))
+            .collect(),
+        statistics: statistics.clone(),
+        warnings: index
+            .docs
+            .iter()
+            .flat_map(|d| d.path_warnings())
+            .map(|w| (w.path, w.line, w.message))
+            .collect(),
+        budget_notes: budget_notes.clone(),
+    });
     Ok(Plan {
         outputs,
-        index,
+        index: Some(index),
         statistics,
         changes,
         warnings: built.warnings,
         incomplete: built.incomplete,
         analysed: built.analysed,
         budget_notes,
+        stamp,
     })
 }
 

@@ -80,19 +80,110 @@ pub fn thread_pool(root: &Path, config: &Config) -> Result<rayon::ThreadPool> {
         })
 }
 
+/// The docs of a tree read and hashed, not analysed: enough to tell whether anything changed
+/// since the last run ([`crate::cache`]) before doing any more work.
+#[derive(Debug)]
+pub struct Scan {
+    pub discovery: walk::Discovery,
+    /// For each file of `discovery`, in the same order.
+    hashes: Vec<Hashed>,
+}
+
+#[derive(Debug)]
+enum Hashed {
+    Sha256(String),
+    Skipped(Warning),
+    Unreadable(Warning),
+}
+
+impl Scan {
+    /// [`crate::cache::docs_digest`] of the docs read.
+    pub fn digest(&self) -> String {
+        crate::cache::docs_digest(self.discovery.files.iter().zip(&self.hashes).filter_map(
+            |(file, hashed)| match hashed {
+                Hashed::Sha256(sha256) => Some((file.rel.as_str(), sha256.as_str())),
+                _ => None,
+            },
+        ))
+    }
+
+    /// The manifest of the docs read.
+    pub fn manifest(&self) -> crate::manifest::Manifest {
+        self.discovery
+            .files
+            .iter()
+            .zip(&self.hashes)
+            .filter_map(|(file, hashed)| match hashed {
+                Hashed::Sha256(sha256) => Some((file.rel.clone(), sha256.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether some file or folder could not be read.
+    pub fn incomplete(&self) -> bool {
+        self.discovery.incomplete
+            || self
+                .hashes
+                .iter()
+                .any(|h| matches!(h, Hashed::Unreadable(_)))
+    }
+
+    /// Warnings from the walk and from reading (files over the size limit, unreadable files),
+    /// sorted.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut warnings = self.discovery.warnings.clone();
+        warnings.extend(self.hashes.iter().filter_map(|h| match h {
+            Hashed::Skipped(w) | Hashed::Unreadable(w) => Some(w.clone()),
+            Hashed::Sha256(_) => None,
+        }));
+        warnings.sort();
+        warnings
+    }
+}
+
+/// Walks `root` (skipping `not_docs`) and reads and hashes every document in parallel.
+pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
+    let discovery = walk::discover(root, config, not_docs)?;
+    let pool = thread_pool(root, config)?;
+    let hashes = pool.install(|| {
+        discovery
+            .files
+            .par_iter()
+            .map(
+                |file| match walk::read_doc(&file.path, config.max_file_size) {
+                    Ok(walk::Content::Bytes(bytes)) => Hashed::Sha256(analyse::sha256_hex(&bytes)),
+                    Ok(walk::Content::TooLarge(size)) => {
+                        Hashed::Skipped(walk::too_large(&file.rel, size, config.max_file_size))
+                    }
+                    Err(e) => {
+                        Hashed::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}")))
+                    }
+                },
+            )
+            .collect()
+    });
+    Ok(Scan { discovery, hashes })
+}
+
 /// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).
 ///
 /// `previous` are analyses from an earlier run with the same docidx version, encoding and
 /// settings ([`crate::render::index_json::reusable_docs`] checks that): a document whose
 /// SHA-256 matches its previous analysis is not parsed or tokenized again. They are moved into
-/// the new index, not copied.
+/// the new index, not copied. With a [`Scan`] of the tree, its walk is used and a document
+/// whose hash matches its previous analysis is not even read again.
 pub fn build(
     root: &Path,
     config: &Config,
     not_docs: &[String],
     previous: Vec<Doc>,
+    scanned: Option<Scan>,
 ) -> Result<Built> {
-    let found = walk::discover(root, config, not_docs)?;
+    let (found, hashes) = match scanned {
+        Some(scan) => (scan.discovery, Some(scan.hashes)),
+        None => (walk::discover(root, config, not_docs)?, None),
+    };
     let settings = settings(config);
     let pool = thread_pool(root, config)?;
 
@@ -109,12 +200,29 @@ pub fn build(
         .enumerate()
         .map(|(i, d)| (d.path.as_str(), i))
         .collect();
+    let reusable = |rel: &str, sha256: &str| {
+        by_path
+            .get(rel)
+            .copied()
+            .filter(|&i| previous[i].sha256 == sha256)
+    };
     let outcomes: Vec<Outcome> = pool.install(|| {
         found
             .files
             .par_iter()
-            .map(|file| {
+            .enumerate()
+            .map(|(i, file)| {
                 PROGRESS.done.fetch_add(1, Ordering::Relaxed);
+                match hashes.as_ref().map(|h| &h[i]) {
+                    Some(Hashed::Sha256(sha256)) => {
+                        if let Some(i) = reusable(&file.rel, sha256) {
+                            return Outcome::Reused(i);
+                        }
+                    }
+                    Some(Hashed::Skipped(w)) => return Outcome::Skipped(w.clone()),
+                    Some(Hashed::Unreadable(w)) => return Outcome::Unreadable(w.clone()),
+                    None => {}
+                }
                 let bytes = match walk::read_doc(&file.path, config.max_file_size) {
                     Ok(walk::Content::Bytes(bytes)) => bytes,
                     Ok(walk::Content::TooLarge(size)) => {
@@ -132,10 +240,8 @@ pub fn build(
                     }
                 };
                 let sha256 = analyse::sha256_hex(&bytes);
-                if let Some(&i) = by_path.get(file.rel.as_str()) {
-                    if previous[i].sha256 == sha256 {
-                        return Outcome::Reused(i);
-                    }
+                if let Some(i) = reusable(&file.rel, &sha256) {
+                    return Outcome::Reused(i);
                 }
                 let (doc, warnings) = analyse::analyse_hashed(&file.rel, &bytes, sha256, &settings);
                 Outcome::Analysed(Box::new(doc), warnings)

@@ -13,6 +13,7 @@
 //! [`analyse::analyse`] is a pure function of a file's bytes.
 
 pub mod analyse;
+pub mod cache;
 pub mod claims;
 pub mod config;
 pub mod error;

@@ -28,6 +28,16 @@ pub fn digest(bytes: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(bytes).into()
 }
 
+/// Lower-case hex of a digest.
+pub fn hex(digest: &[u8]) -> String {
+    let mut hex = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        hex.push(char::from_digit((b >> 4) as u32, 16).expect("a nibble is a hex digit"));
+        hex.push(char::from_digit((b & 15) as u32, 16).expect("a nibble is a hex digit"));
+    }
+    hex
+}
+
 impl Output {
     /// An output for `path`, remembering (a digest of) what is on disk there now.
     pub fn new(path: PathBuf, contents: impl Into<Vec<u8>>) -> Result<Output> {

@@ -23,7 +23,7 @@ use crate::analyse::{self, LinkKind};
 use crate::claims::{self, Claim};
 use crate::config::{Config, Encoding};
 use crate::error::{Error, Result, Warning};
-use crate::generate::output_dir_rel;
+use crate::generate::{self, output_dir_rel, Cached, Layout};
 use crate::index::{self, Index};
 use crate::manifest::{self, Changes, Manifest, MANIFEST_FILE};
 use crate::markers;
@@ -196,6 +196,56 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
 
     let json_path = md_dir.join(INDEX_JSON);
     let manifest_path = md_dir.join(MANIFEST_FILE);
+
+    // The INDEX.md generate writes, and the cache says nothing changed since it did: the
+    // outputs are current, and with no claim to count there is nothing more to do.
+    let layout = Layout::new(root, config)
+        .ok()
+        .filter(|l| l.index_md == md_path);
+    let scan = match layout {
+        Some(layout) => match generate::check_cache(root, config, &layout)? {
+            Cached::Unchanged { scan, digests, .. } if wanted.is_empty() => {
+                let mut warnings = warnings;
+                warnings.extend(scan.warnings());
+                warnings.sort();
+                let [md, json, manifest] = [0, 1, 2].map(|i| digests[i]);
+                return Ok(Plan {
+                    outputs: vec![
+                        Output::unchanged(md_path, md),
+                        Output::unchanged(json_path, json),
+                        Output::unchanged(manifest_path, manifest),
+                    ],
+                    index_md_rel: md_rel,
+                    encoding: config.encoding,
+                    claims: found.len(),
+                    exact: 0,
+                    within_threshold: 0,
+                    updated: Vec::new(),
+                    broken: targets
+                        .iter()
+                        .zip(&found)
+                        .filter_map(|(t, c)| match t {
+                            Target::Broken(reason) => Some(Broken {
+                                target: c.target.clone(),
+                                line: c.line,
+                                column: c.column,
+                                reason: reason.clone(),
+                            }),
+                            Target::File(_) => None,
+                        })
+                        .collect(),
+                    manifest: scan.manifest(),
+                    changes: Changes::default(),
+                    warnings,
+                    incomplete: false,
+                    tokenized: 0,
+                });
+            }
+            Cached::Unchanged { scan, .. } => Some(scan),
+            Cached::Changed(scan) => scan,
+        },
+        None => None,
+    };
     let previous_json = read_if_exists(&json_path)?;
     let previous_manifest = read_if_exists(&manifest_path)?;
     let pool = index::thread_pool(root, config)?;
@@ -220,7 +270,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         let reuse = parsed
             .map(|j| index_json::reusable_docs(j, &settings))
             .unwrap_or_default();
-        let built = index::build(root, config, &not_docs, reuse)?;
+        let built = index::build(root, config, &not_docs, reuse, scan)?;
         tokenized += built.analysed;
         warnings.extend(built.warnings);
         incomplete = built.incomplete;

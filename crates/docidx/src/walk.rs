@@ -202,7 +202,8 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
             let name = entry.file_name().to_string_lossy();
             if file_type.is_dir() {
                 let skipped = name.starts_with('.') || config.skip_dirs.iter().any(|d| *d == name);
-                if name == ".git" || (skipped && !named_by_include(&config.include, &rel)) {
+                let never = name == ".git" || rel == crate::cache::CACHE_DIR;
+                if never || (skipped && !named_by_include(&config.include, &rel)) {
                     return WalkState::Skip;
                 }
                 return WalkState::Continue;

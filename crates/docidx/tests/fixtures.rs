@@ -48,7 +48,10 @@ fn check(name: &str) {
     );
     // The header's claim is exact for the file as written.
     let claimed = plan.statistics.index_tokens;
-    assert_eq!(docidx::tokens::count(plan.index.encoding, &md), claimed);
+    assert_eq!(
+        docidx::tokens::count(plan.index.as_ref().unwrap().encoding, &md),
+        claimed
+    );
     assert!(md.contains(&format!(
         "This index: {} tokens",
         docidx::render::thousands(claimed)

@@ -312,7 +312,8 @@ fn analyse_inner(
         lines: last_line,
         sha256,
         tokens: counts.as_ref().map_or(0, SpanCounts::total),
-        words: legacy_words(text),
+        // Not needed where counts are not (the link rules): 0 like the counts.
+        words: if count_tokens { legacy_words(text) } else { 0 },
         title,
         summary,
         front_matter,
@@ -332,13 +333,7 @@ fn analyse_inner(
 
 /// SHA-256 of `bytes` as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push(char::from_digit((b >> 4) as u32, 16).expect("a nibble is a hex digit"));
-        hex.push(char::from_digit((b & 15) as u32, 16).expect("a nibble is a hex digit"));
-    }
-    hex
+    crate::output::hex(&Sha256::digest(bytes))
 }
 
 /// The old scripts' estimate: `int(len(text.split()) * 1.3)`, splitting on what Python calls

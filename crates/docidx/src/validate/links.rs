@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::{Context, Finding, Rule};
-use crate::analyse::{self, Doc, LinkKind};
+use crate::analyse::{self, Doc, Link, LinkKind};
 use crate::resolve::{parent_dir, percent_decode, resolve};
 use crate::walk::is_markdown;
 
@@ -204,68 +204,83 @@ pub(crate) fn check(ctx: &Context) -> Vec<Finding> {
         .filter(|doc| Some(doc.path.as_str()) != index_rel)
         .flat_map_iter(|doc| check_doc(ctx, &anchors, doc, false))
         .collect();
+    // A generated INDEX.md links every doc: its links are checked in parallel too.
     if let Some(f) = ctx.index_file {
-        findings.extend(check_doc(ctx, &anchors, &f.doc, true));
+        findings.par_extend(
+            f.doc
+                .links
+                .par_iter()
+                .filter_map(|link| check_link(ctx, &anchors, &f.doc, link, true)),
+        );
     }
     findings
 }
 
 fn check_doc(ctx: &Context, anchors: &Anchors, doc: &Doc, is_index: bool) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for link in &doc.links {
-        let at = |rule: Rule, message: String| {
-            Finding::new(rule, &doc.path, link.line, link.column, message).highlight(&link.target)
-        };
-        match link.kind {
-            LinkKind::Anchor => {
-                let fragment = percent_decode(&link.target[1..]);
-                if !needs_no_anchor(&fragment) && !doc_has_anchor(doc, &fragment) {
-                    out.push(at(
-                        Rule::BrokenAnchor,
-                        anchor_message(&fragment, doc, &doc.path),
-                    ));
-                }
+    doc.links
+        .iter()
+        .filter_map(|link| check_link(ctx, anchors, doc, link, is_index))
+        .collect()
+}
+
+fn check_link(
+    ctx: &Context,
+    anchors: &Anchors,
+    doc: &Doc,
+    link: &Link,
+    is_index: bool,
+) -> Option<Finding> {
+    let at = |rule: Rule, message: String| {
+        Some(Finding::new(rule, &doc.path, link.line, link.column, message).highlight(&link.target))
+    };
+    match link.kind {
+        LinkKind::Anchor => {
+            let fragment = percent_decode(&link.target[1..]);
+            if !needs_no_anchor(&fragment) && !doc_has_anchor(doc, &fragment) {
+                return at(
+                    Rule::BrokenAnchor,
+                    anchor_message(&fragment, doc, &doc.path),
+                );
             }
-            LinkKind::File => {
-                let (target, fragment) = locate(ctx, &doc.path, &link.target);
-                match target {
-                    Target::OutsideRoot => out.push(at(
-                        Rule::LinkOutsideRoot,
-                        format!("{} resolves outside the root; not checked", link.target),
-                    )),
-                    Target::Missing { path } if is_index => out.push(at(
-                        Rule::MissingDoc,
-                        format!("{} points to {path}, which does not exist", link.target),
-                    )),
-                    Target::Missing { path } => {
-                        let what = if link.image {
-                            "image"
-                        } else {
-                            "file or folder"
-                        };
-                        out.push(at(Rule::BrokenLink, format!("no such {what}: {path}")));
-                    }
-                    Target::Found { path, is_dir } => {
-                        let Some(fragment) = fragment.filter(|f| !needs_no_anchor(f)) else {
-                            continue;
-                        };
-                        if is_dir || !is_markdown(&path) {
-                            continue;
-                        }
-                        if anchors.has(&path, &fragment) == Some(false) {
-                            let message = match ctx.index.doc(&path) {
-                                Some(target_doc) => anchor_message(&fragment, target_doc, &path),
-                                None => format!("no heading for #{fragment} in {path}"),
-                            };
-                            out.push(at(Rule::BrokenAnchor, message));
-                        }
-                    }
-                }
-            }
-            LinkKind::External | LinkKind::Other => {}
+            None
         }
+        LinkKind::File => {
+            let (target, fragment) = locate(ctx, &doc.path, &link.target);
+            match target {
+                Target::OutsideRoot => at(
+                    Rule::LinkOutsideRoot,
+                    format!("{} resolves outside the root; not checked", link.target),
+                ),
+                Target::Missing { path } if is_index => at(
+                    Rule::MissingDoc,
+                    format!("{} points to {path}, which does not exist", link.target),
+                ),
+                Target::Missing { path } => {
+                    let what = if link.image {
+                        "image"
+                    } else {
+                        "file or folder"
+                    };
+                    at(Rule::BrokenLink, format!("no such {what}: {path}"))
+                }
+                Target::Found { path, is_dir } => {
+                    let fragment = fragment.filter(|f| !needs_no_anchor(f))?;
+                    if is_dir || !is_markdown(&path) {
+                        return None;
+                    }
+                    if anchors.has(&path, &fragment) == Some(false) {
+                        let message = match ctx.index.doc(&path) {
+                            Some(target_doc) => anchor_message(&fragment, target_doc, &path),
+                            None => format!("no heading for #{fragment} in {path}"),
+                        };
+                        return at(Rule::BrokenAnchor, message);
+                    }
+                    None
+                }
+            }
+        }
+        LinkKind::External | LinkKind::Other => None,
     }
-    out
 }
 
 fn anchor_message(fragment: &str, target: &Doc, path: &str) -> String {

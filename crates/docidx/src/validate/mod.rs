@@ -20,6 +20,7 @@ use crate::error::{Error, Result, Warning};
 use crate::generate::{self, Layout};
 use crate::index::Index;
 use crate::markers;
+use crate::render::index_json::Statistics;
 use crate::walk::relative;
 
 /// How serious a finding is.
@@ -205,6 +206,8 @@ pub(crate) struct IndexFile {
     pub rel: String,
     pub text: String,
     pub doc: Doc,
+    /// Its token claims outside the generated region.
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 /// What every rule can look at.
@@ -216,8 +219,12 @@ pub(crate) struct Context<'a> {
     pub index: &'a Index,
     pub index_file: Option<&'a IndexFile>,
     pub layout: &'a Layout,
-    /// The outputs `generate` would write now (only when INDEX.md has markers).
+    /// The outputs `generate` would write now (only when INDEX.md has markers and the cache did
+    /// not show them current).
     pub plan: Option<&'a generate::Plan>,
+    /// The totals recorded when the cache showed that the outputs are current (then
+    /// `stale-index` has nothing to report and `INDEX.md`'s count is known).
+    pub fresh: Option<&'a Statistics>,
 }
 
 /// Checks the tree at `root`.
@@ -225,53 +232,88 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     let levels = rule_levels(root, config)?;
     crate::walk::glob_set(&config.validate.unindexed_exclude)?;
     let layout = Layout::new(root, config)?;
-    let prepared = generate::build_index(root, config, &layout)?;
-    let (warnings, incomplete) = (prepared.built.warnings.clone(), prepared.built.incomplete);
 
     let index_path = options
         .index
         .clone()
         .unwrap_or_else(|| layout.index_md.clone());
-    let index_file = match std::fs::read(&index_path) {
-        Ok(bytes) => {
-            let rel = relative(root, &index_path);
-            let settings = crate::index::settings(config);
-            let doc = analyse::analyse_structure(&rel, &bytes, &settings);
-            Some(IndexFile {
-                rel,
-                text: String::from_utf8_lossy(&bytes).into_owned(),
-                doc,
-            })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(index_path, e)),
-    };
-
-    // With docidx markers, the generated part can be compared with what generate would write.
+    // When the cache shows nothing changed since generate wrote the outputs, the index is
+    // current: the docs are only read and hashed, and what the link rules need of them comes
+    // from the cache. Otherwise the index is built as generate builds it, and compared with
+    // what generate would write. INDEX.md is analysed, and the cache's docs loaded, while the
+    // docs are read.
+    let stamp = options
+        .index
+        .is_none()
+        .then(|| crate::cache::load(root, config, &crate::cache::settings_key(config, &layout)))
+        .flatten();
+    let (index_file, link_docs, cached) = std::thread::scope(|scope| {
+        let (side_stamp, index_path) = (stamp.clone(), &index_path);
+        let side = scope.spawn(move || {
+            let link_docs = side_stamp
+                .as_ref()
+                .and_then(|stamp| crate::cache::load_link_docs(root, stamp));
+            (read_index_file(root, config, index_path), link_docs)
+        });
+        let cached = match stamp {
+            Some(stamp) => generate::check_stamp(root, config, &layout, stamp),
+            None => Ok(generate::Cached::Changed(None)),
+        };
+        let (index_file, link_docs) = side
+            .join()
+            .expect("the analysis of INDEX.md does not panic");
+        (index_file, link_docs, cached)
+    });
+    let (index_file, cached) = (index_file?, cached?);
     let has_markers = index_file
         .as_ref()
         .is_some_and(|f| matches!(markers::find(&f.text), Ok(Some(_))));
-    let (plan, index) = if has_markers && options.index.is_none() {
-        let plan =
-            generate::plan_outputs(prepared, config, &layout, &generate::Options::default())?;
-        (Some(plan), None)
-    } else {
-        (None, Some(prepared.built.index))
+    let cached = match (cached, link_docs) {
+        (generate::Cached::Unchanged { stamp, scan, .. }, Some(docs)) => Ok((stamp, scan, docs)),
+        (generate::Cached::Unchanged { scan, .. }, None) => Err(Some(scan)),
+        (generate::Cached::Changed(scan), _) => Err(scan),
     };
-    let index = match (&plan, &index) {
-        (Some(p), _) => &p.index,
-        (None, Some(i)) => i,
-        (None, None) => unreachable!("one of the two is always set"),
+    let (index, plan, warnings, incomplete, fresh) = match cached {
+        Ok((stamp, scan, docs)) => {
+            let index = Index {
+                encoding: config.encoding,
+                docs,
+            };
+            let mut warnings = scan.warnings();
+            warnings.extend(index.docs.iter().flat_map(|d| d.path_warnings()));
+            warnings.sort();
+            (index, None, warnings, false, Some(stamp.statistics))
+        }
+        Err(scan) => {
+            let prepared = generate::build_index(root, config, &layout, scan)?;
+            let (warnings, incomplete) =
+                (prepared.built.warnings.clone(), prepared.built.incomplete);
+            // With docidx markers, the generated part can be compared with what generate
+            // would write.
+            if has_markers && options.index.is_none() {
+                let mut plan = generate::plan_outputs(
+                    prepared,
+                    config,
+                    &layout,
+                    &generate::Options::default(),
+                )?;
+                let index = plan.index.take().expect("a plan from an index has it");
+                (index, Some(plan), warnings, incomplete, None)
+            } else {
+                (prepared.built.index, None, warnings, incomplete, None)
+            }
+        }
     };
 
     let ctx = Context {
         tree: links::Tree::new(root).map_err(|e| Error::io(root, e))?,
         config,
         options,
-        index,
+        index: &index,
         index_file: index_file.as_ref(),
         layout: &layout,
         plan: plan.as_ref(),
+        fresh: fresh.as_ref(),
     };
     let mut report = Report {
         docs: index.docs.len(),
@@ -308,6 +350,26 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     });
     report.findings.dedup();
     Ok(report)
+}
+
+/// Reads and analyses the `INDEX.md` to check; `None` if there is none.
+fn read_index_file(root: &Path, config: &Config, index_path: &Path) -> Result<Option<IndexFile>> {
+    match std::fs::read(index_path) {
+        Ok(bytes) => {
+            let rel = relative(root, index_path);
+            let settings = crate::index::settings(config);
+            let doc = analyse::analyse_structure(&rel, &bytes, &settings);
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            Ok(Some(IndexFile {
+                claims: index_rules::hand_written_claims(&text),
+                rel,
+                text,
+                doc,
+            }))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(index_path, e)),
+    }
 }
 
 /// The configured level of each rule named in `[validate.rules]`; unknown ids are an error.

@@ -1,0 +1,174 @@
+//! Integration tests: the cache in `ROOT/.docidx-cache/` makes a run on an unchanged tree
+//! cheap, and never hides a change.
+
+mod common;
+
+use common::{copy_dir, fixture};
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const OUTPUTS: [&str; 3] = ["INDEX.md", "INDEX.json", ".doc_hashes.json"];
+
+fn tree(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+fn docidx(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_docidx"))
+        .args(&args[..1])
+        .arg(root)
+        .args(&args[1..])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn outputs(root: &Path) -> Vec<Vec<u8>> {
+    OUTPUTS
+        .iter()
+        .map(|n| fs::read(root.join("docs").join(n)).unwrap())
+        .collect()
+}
+
+/// The outputs a run without any cache writes for the same tree.
+fn uncached_outputs(root: &Path) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(root, dir.path());
+    let _ = fs::remove_dir_all(dir.path().join(".docidx-cache"));
+    ok(docidx(dir.path(), &["generate", "-q", "--no-cache"]));
+    outputs(dir.path())
+}
+
+#[test]
+fn generate_keeps_a_git_ignored_cache_and_trusts_it_only_for_an_unchanged_tree() {
+    let dir = tree("nested");
+    let root = dir.path();
+    ok(docidx(root, &["generate", "-q"]));
+    let cache = root.join(".docidx-cache");
+    assert_eq!(
+        fs::read_to_string(cache.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+    assert!(fs::read_to_string(cache.join("CACHEDIR.TAG"))
+        .unwrap()
+        .starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
+    let first = outputs(root);
+    assert_eq!(first, uncached_outputs(root));
+
+    // Nothing changed: nothing is written, and the summary is the same.
+    let again = ok(docidx(root, &["generate"]));
+    assert!(
+        stderr(&again).contains("nothing to write"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(stderr(&again).contains("0 added, 0 removed, 0 changed"));
+    assert_eq!(outputs(root), first);
+    ok(docidx(root, &["generate", "--check"]));
+    ok(docidx(root, &["update-tokens", "--check"]));
+
+    // A changed doc.
+    let doc = root.join("docs/overview.md");
+    let mut text = fs::read_to_string(&doc).unwrap();
+    text.push_str("\nOne more line about the overview.\n");
+    fs::write(&doc, text).unwrap();
+    let check = docidx(root, &["generate", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    ok(docidx(root, &["generate", "-q"]));
+    assert_eq!(outputs(root), uncached_outputs(root));
+    assert_ne!(outputs(root), first);
+
+    // An output edited by hand (the stamp recorded what was written, not what is there).
+    let json = root.join("docs/INDEX.json");
+    let written = fs::read(&json).unwrap();
+    fs::write(&json, b"{}\n").unwrap();
+    let check = docidx(root, &["generate", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    ok(docidx(root, &["generate", "-q"]));
+    assert_eq!(fs::read(&json).unwrap(), written);
+
+    // Other settings.
+    let settled = outputs(root);
+    fs::write(root.join("docidx.toml"), "summary-chars = 20\n").unwrap();
+    ok(docidx(root, &["generate", "-q"]));
+    assert_ne!(outputs(root), settled);
+    assert_eq!(outputs(root), uncached_outputs(root));
+}
+
+#[test]
+fn no_cache_reads_and_writes_no_cache_folder() {
+    let dir = tree("nested");
+    ok(docidx(dir.path(), &["generate", "-q", "--no-cache"]));
+    assert!(!dir.path().join(".docidx-cache").exists());
+    fs::write(dir.path().join("docidx.toml"), "cache = false\n").unwrap();
+    ok(docidx(dir.path(), &["generate", "-q"]));
+    assert!(!dir.path().join(".docidx-cache").exists());
+}
+
+#[test]
+fn validate_gives_the_same_report_from_the_cache_and_sees_changes() {
+    for name in ["validate/broken-anchor", "validate/broken-link", "nested"] {
+        let dir = tree(name);
+        let root = dir.path();
+        ok(docidx(root, &["generate", "-q"]));
+        let report = |extra: &[&str]| {
+            let mut args = vec!["validate", "--format", "json"];
+            args.extend(extra);
+            let out = docidx(root, &args);
+            (out.status.code(), String::from_utf8(out.stdout).unwrap())
+        };
+        let cached = report(&[]);
+        assert_eq!(cached, report(&["--no-cache"]), "{name}");
+
+        // A doc changed since generate: the cache must not vouch for the index any more.
+        let doc = fs::read_dir(root.join("docs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "md") && !p.ends_with("INDEX.md"))
+            .unwrap();
+        let mut text = fs::read_to_string(&doc).unwrap();
+        text.push_str("\nA new paragraph.\n");
+        fs::write(&doc, text).unwrap();
+        let (code, json) = report(&[]);
+        assert_eq!(code, Some(1), "{name}: {json}");
+        assert!(json.contains("stale-index"), "{name}: {json}");
+        assert_eq!((code, json), report(&["--no-cache"]), "{name}");
+    }
+}
+
+#[test]
+fn update_tokens_check_passes_on_an_unchanged_tree_and_writing_drops_the_stamp() {
+    let dir = tree("update-tokens");
+    let root = dir.path();
+    ok(docidx(root, &["generate", "-q", "--force"]));
+    let stamp = root.join(".docidx-cache/stamp-v1.json");
+    assert!(stamp.exists());
+    let before = docidx(root, &["update-tokens", "--check"]);
+    let no_cache = docidx(root, &["update-tokens", "--check", "--no-cache"]);
+    // The fixture's hand-written claims are stale, with or without the cache.
+    assert_eq!(before.status.code(), Some(1), "{}", stderr(&before));
+    assert_eq!(no_cache.status.code(), Some(1), "{}", stderr(&no_cache));
+    // Writing the new numbers changes INDEX.md, so the stamp no longer describes it.
+    ok(docidx(root, &["update-tokens", "-q"]));
+    assert!(!stamp.exists());
+    ok(docidx(root, &["update-tokens", "--check"]));
+}

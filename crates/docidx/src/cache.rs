@@ -1,0 +1,259 @@
+//! The run cache in `ROOT/.docidx-cache/`: what the last run that wrote the outputs saw, so
+//! that a tree where nothing changed is recognised by walking, reading and hashing it alone,
+//! without reading the previous `INDEX.json` or rendering anything.
+//!
+//! It holds two files. The [`Stamp`]: the docidx version, a digest of the settings, a digest of
+//! every doc's path and SHA-256, the SHA-256 of every output as written, and the totals and
+//! warnings that run reported. A run may trust its outputs as they are when all of those still
+//! match. Anything else (a changed doc, an output edited by hand, other settings) takes the
+//! full path, which reuses unchanged analyses from `INDEX.json` as before. Beside it, what the
+//! link rules of `validate` need of each doc (anchors, links, count), a small fraction of
+//! `INDEX.json`, so a `validate` of an unchanged tree parses no Markdown but `INDEX.md`.
+//!
+//! The cache is private to one checkout and disposable: the folder has a `.gitignore` that
+//! ignores it whole and a `CACHEDIR.TAG`, deleting it only costs speed, and a cache that cannot
+//! be written is skipped silently. `generate` and `update-tokens` write it after writing their
+//! outputs; `validate` and `--check` runs only read it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyse::{Doc, DocWarning, Link, LinkKind, Section};
+use crate::config::Config;
+use crate::error::Warning;
+use crate::generate::Layout;
+use crate::render::index_json::Statistics;
+
+/// The cache folder, directly under the root.
+pub const CACHE_DIR: &str = ".docidx-cache";
+/// The stamp's file name; the number changes when its shape does.
+const STAMP_FILE: &str = "stamp-v1.json";
+/// The docs as the link rules need them ([`LinkFacts`]), written with the stamp.
+const LINKS_FILE: &str = "links-v1.json";
+
+/// What a run that wrote the outputs saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// The docidx version that wrote it.
+    pub docidx: String,
+    /// [`settings_key`] of that run.
+    pub settings: String,
+    /// [`docs_digest`] of the docs it indexed.
+    pub docs: String,
+    /// Root-relative path and SHA-256 (hex) of every output as written.
+    pub outputs: Vec<(String, String)>,
+    /// The totals it reported.
+    pub statistics: Statistics,
+    /// Warnings from analysing the docs (malformed front matter…), as `(path, line, message)`:
+    /// they depend on the docs' bytes alone, so an unchanged tree has them again.
+    pub warnings: Vec<(String, Option<usize>, String)>,
+    /// What that run left out of `INDEX.md` to meet the budget.
+    pub budget_notes: Vec<String>,
+}
+
+impl Stamp {
+    /// The analysis warnings as [`Warning`]s.
+    pub fn doc_warnings(&self) -> impl Iterator<Item = Warning> + '_ {
+        self.warnings.iter().map(|(path, line, message)| Warning {
+            path: path.clone(),
+            line: *line,
+            message: message.clone(),
+        })
+    }
+}
+
+/// A digest of everything besides the docs that decides the outputs: the docidx version, the
+/// settings (not `jobs` or `cache`, which change nothing in them), the output folder, and the
+/// root folder's name when `llms.txt` takes the project name from it.
+pub fn settings_key(config: &Config, layout: &Layout) -> String {
+    let mut settings = config.clone();
+    settings.jobs = None;
+    settings.cache = true;
+    let mut text = serde_json::to_string(&settings).expect("a config serializes");
+    text.push('\n');
+    text.push_str(crate::VERSION);
+    text.push('\n');
+    text.push_str(&layout.index_dir);
+    if config.llms_txt && config.project_name.is_none() {
+        let name = std::fs::canonicalize(&layout.root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
+        text.push('\n');
+        text.push_str(name.as_deref().unwrap_or(""));
+    }
+    crate::analyse::sha256_hex(text.as_bytes())
+}
+
+/// A digest of the docs' root-relative paths and SHA-256 (hex), in path order.
+pub fn docs_digest<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for (path, sha256) in docs {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(sha256.as_bytes());
+        hasher.update([b'\n']);
+    }
+    crate::output::hex(&hasher.finalize())
+}
+
+fn stamp_path(root: &Path) -> PathBuf {
+    root.join(CACHE_DIR).join(STAMP_FILE)
+}
+
+/// The stamp of the last run at `root` if it was written by this docidx version with the
+/// settings whose key is `settings`; `None` otherwise or when caching is off.
+pub fn load(root: &Path, config: &Config, settings: &str) -> Option<Stamp> {
+    if !config.cache {
+        return None;
+    }
+    let bytes = std::fs::read(stamp_path(root)).ok()?;
+    let stamp: Stamp = serde_json::from_slice(&bytes).ok()?;
+    (stamp.docidx == crate::VERSION && stamp.settings == settings).then_some(stamp)
+}
+
+/// The digests of the outputs if every output of `stamp` is on disk with the bytes it
+/// recorded and `expected` (the root-relative outputs this run would write) are exactly those
+/// outputs; `None` otherwise.
+pub fn outputs_match(root: &Path, stamp: &Stamp, expected: &[String]) -> Option<Vec<[u8; 32]>> {
+    use rayon::prelude::*;
+    let same_set = stamp.outputs.len() == expected.len()
+        && stamp.outputs.iter().zip(expected).all(|((p, _), e)| p == e);
+    if !same_set {
+        return None;
+    }
+    stamp
+        .outputs
+        .par_iter()
+        .map(|(path, sha256)| {
+            let full = root.join(crate::resolve::fs_path(path));
+            match crate::output::digest_file(&full) {
+                Ok(Some(d)) if crate::output::hex(&d) == *sha256 => Some(d),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// What the link rules need of one doc.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LinkFacts {
+    path: String,
+    sha256: String,
+    tokens: usize,
+    /// The anchors of its sections, in order.
+    sections: Vec<String>,
+    /// Its explicit anchors.
+    anchors: Vec<String>,
+    /// Its links to files and anchors of the tree.
+    links: Vec<Link>,
+    warnings: Vec<DocWarning>,
+}
+
+/// The docs the stamp describes, with what the link rules need (paths, hashes, counts,
+/// anchors, relative links, warnings) and nothing else: titles, summaries, sections' lines and front
+/// matter are empty. `None` when the file is missing or is not of these docs.
+pub fn load_link_docs(root: &Path, stamp: &Stamp) -> Option<Vec<Doc>> {
+    let bytes = std::fs::read(root.join(CACHE_DIR).join(LINKS_FILE)).ok()?;
+    let facts: Vec<LinkFacts> = serde_json::from_slice(&bytes).ok()?;
+    let digest = docs_digest(facts.iter().map(|f| (f.path.as_str(), f.sha256.as_str())));
+    if digest != stamp.docs {
+        return None;
+    }
+    Some(
+        facts
+            .into_iter()
+            .map(|f| Doc {
+                path: f.path,
+                bytes: 0,
+                lines: 0,
+                sha256: f.sha256,
+                tokens: f.tokens,
+                words: 0,
+                title: String::new(),
+                summary: String::new(),
+                front_matter: serde_json::Value::Null,
+                sections: f
+                    .sections
+                    .into_iter()
+                    .map(|anchor| Section {
+                        level: 0,
+                        heading: String::new(),
+                        anchor,
+                        start_line: 0,
+                        end_line: 0,
+                        tokens: 0,
+                    })
+                    .collect(),
+                links: f.links,
+                anchors: f.anchors,
+                warnings: f.warnings,
+            })
+            .collect(),
+    )
+}
+
+/// Writes the stamp and the link facts of `docs` (the docs it describes), creating the cache
+/// folder with its `.gitignore` and `CACHEDIR.TAG`. Best effort: the outputs are written
+/// already, and a missing stamp only costs the next run time. Removes a stale stamp it cannot
+/// replace, so it is never trusted for outputs it did not see.
+pub fn store(root: &Path, config: &Config, stamp: &Stamp, docs: &[Doc]) {
+    if !config.cache {
+        return;
+    }
+    let dir = root.join(CACHE_DIR);
+    let written = (|| -> std::io::Result<()> {
+        if !dir.is_dir() {
+            std::fs::create_dir(&dir)?;
+            std::fs::write(
+                dir.join(".gitignore"),
+                "# Created by docidx: the cache is never committed.\n*\n",
+            )?;
+            std::fs::write(
+                dir.join("CACHEDIR.TAG"),
+                "Signature: 8a477f597d28d172789f06886806bc55\n\
+                 # This file is a cache directory tag created by docidx.\n\
+                 # For information about cache directory tags see https://bford.info/cachedir/\n",
+            )?;
+        }
+        let facts: Vec<LinkFacts> = docs
+            .iter()
+            .map(|d| LinkFacts {
+                path: d.path.clone(),
+                sha256: d.sha256.clone(),
+                tokens: d.tokens,
+                sections: d.sections.iter().map(|s| s.anchor.clone()).collect(),
+                anchors: d.anchors.clone(),
+                // External links and the like are never checked offline.
+                links: d
+                    .links
+                    .iter()
+                    .filter(|l| matches!(l.kind, LinkKind::File | LinkKind::Anchor))
+                    .cloned()
+                    .collect(),
+                warnings: d.warnings.clone(),
+            })
+            .collect();
+        let atomic = |name: &str, bytes: &[u8]| {
+            crate::output::write_atomic(&dir.join(name), bytes)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        };
+        // The links first: the stamp vouches for them.
+        atomic(
+            LINKS_FILE,
+            &serde_json::to_vec(&facts).expect("facts serialize"),
+        )?;
+        let mut text = serde_json::to_vec(stamp).expect("a stamp serializes");
+        text.push(b'\n');
+        atomic(STAMP_FILE, &text)
+    })();
+    if written.is_err() {
+        invalidate(root);
+    }
+}
+
+/// Removes the stamp (the outputs are about to change in a way it does not describe).
+pub fn invalidate(root: &Path) {
+    let _ = std::fs::remove_file(stamp_path(root));
+}
