@@ -68,7 +68,14 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         std::fs::create_dir_all(&out_dir).map_err(|e| docidx::Error::io(&out_dir, e))?;
     }
     let progress = crate::progress::ProgressLine::start(args.quiet);
-    let plan = generate::plan(&root, &config, &generate::Options { force: args.force })?;
+    let plan = generate::plan(
+        &root,
+        &config,
+        &generate::Options {
+            force: args.force,
+            check: args.check,
+        },
+    )?;
     drop(progress);
     let mut stderr = std::io::stderr().lock();
     for w in &plan.warnings {

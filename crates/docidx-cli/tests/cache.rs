@@ -93,6 +93,22 @@ fn generate_keeps_a_git_ignored_cache_and_trusts_it_only_for_an_unchanged_tree()
     fs::write(&doc, text).unwrap();
     let check = docidx(root, &["generate", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(&root.join("docs"))
+            .iter()
+            .filter(|n| n.ends_with(".tmp"))
+            .count(),
+        0,
+        "--check stages no temporary file"
+    );
     ok(docidx(root, &["generate", "-q"]));
     assert_eq!(outputs(root), uncached_outputs(root));
     assert_ne!(outputs(root), first);

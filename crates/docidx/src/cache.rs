@@ -31,6 +31,8 @@ pub const CACHE_DIR: &str = ".docidx-cache";
 const STAMP_FILE: &str = "stamp-v1.json";
 /// The docs as the link rules need them ([`LinkFacts`]), written with the stamp.
 const LINKS_FILE: &str = "links-v1.json";
+/// The token counts of `INDEX.md`'s blocks, by digest of encoding and block.
+const BLOCKS_FILE: &str = "index-blocks-v1.json";
 
 /// What a run that wrote the outputs saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +52,10 @@ pub struct Stamp {
     pub warnings: Vec<(String, Option<usize>, String)>,
     /// What that run left out of `INDEX.md` to meet the budget.
     pub budget_notes: Vec<String>,
+    /// The token counts of `INDEX.md`'s blocks ([`crate::tokens::BlockMemo`]), stored beside
+    /// the stamp, not in it.
+    #[serde(skip)]
+    pub index_blocks: std::collections::BTreeMap<String, usize>,
 }
 
 impl Stamp {
@@ -136,8 +142,20 @@ pub fn outputs_match(root: &Path, stamp: &Stamp, expected: &[String]) -> Option<
         .collect()
 }
 
+/// The block counts the last run stored ([`crate::tokens::BlockMemo`]); empty if none. They
+/// are keyed by content, so any stored count is right for its block.
+pub fn load_blocks(root: &Path, config: &Config) -> std::collections::HashMap<String, usize> {
+    if !config.cache {
+        return Default::default();
+    }
+    std::fs::read(root.join(CACHE_DIR).join(BLOCKS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
 /// What the link rules need of one doc.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 struct LinkFacts {
     path: String,
     sha256: String,
@@ -217,32 +235,47 @@ pub fn store(root: &Path, config: &Config, stamp: &Stamp, docs: &[Doc]) {
                  # For information about cache directory tags see https://bford.info/cachedir/\n",
             )?;
         }
-        let facts: Vec<LinkFacts> = docs
+        /// [`LinkFacts`] borrowed from a doc.
+        #[derive(Serialize)]
+        struct Facts<'a> {
+            path: &'a str,
+            sha256: &'a str,
+            tokens: usize,
+            sections: Vec<&'a str>,
+            anchors: &'a [String],
+            links: Vec<&'a Link>,
+            warnings: &'a [DocWarning],
+        }
+        let facts: Vec<Facts> = docs
             .iter()
-            .map(|d| LinkFacts {
-                path: d.path.clone(),
-                sha256: d.sha256.clone(),
+            .map(|d| Facts {
+                path: &d.path,
+                sha256: &d.sha256,
                 tokens: d.tokens,
-                sections: d.sections.iter().map(|s| s.anchor.clone()).collect(),
-                anchors: d.anchors.clone(),
+                sections: d.sections.iter().map(|s| s.anchor.as_str()).collect(),
+                anchors: &d.anchors,
                 // External links and the like are never checked offline.
                 links: d
                     .links
                     .iter()
                     .filter(|l| matches!(l.kind, LinkKind::File | LinkKind::Anchor))
-                    .cloned()
                     .collect(),
-                warnings: d.warnings.clone(),
+                warnings: &d.warnings,
             })
             .collect();
         let atomic = |name: &str, bytes: &[u8]| {
             crate::output::write_atomic(&dir.join(name), bytes)
                 .map_err(|e| std::io::Error::other(e.to_string()))
         };
-        // The links first: the stamp vouches for them.
+        // The links and counts first: the stamp vouches for them.
         atomic(
             LINKS_FILE,
             &serde_json::to_vec(&facts).expect("facts serialize"),
+        )?;
+        drop(facts);
+        atomic(
+            BLOCKS_FILE,
+            &serde_json::to_vec(&stamp.index_blocks).expect("counts serialize"),
         )?;
         let mut text = serde_json::to_vec(stamp).expect("a stamp serializes");
         text.push(b'\n');

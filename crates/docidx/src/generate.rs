@@ -22,6 +22,9 @@ use crate::walk::relative;
 pub struct Options {
     /// Append a generated region to an existing `INDEX.md` that has no markers.
     pub force: bool,
+    /// Plan only to compare (`--check`, `validate`): a large output is hashed, not kept, and
+    /// the plan's outputs cannot be written.
+    pub check: bool,
 }
 
 /// Everything a `generate` run found and the files it would write.
@@ -366,6 +369,8 @@ pub fn plan_outputs(
     }
     let mut budget_notes = Vec::new();
     let mut rendered = (String::new(), 0);
+    // The counts of INDEX.md's blocks from the last run: one changed doc recounts its folder.
+    let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
     for (i, (detail, dropped)) in steps.iter().enumerate() {
         rendered = render_md(
             &index,
@@ -374,7 +379,10 @@ pub fn plan_outputs(
             &before,
             &after,
             newline,
-            known_index.as_ref(),
+            Known {
+                index: known_index.as_ref(),
+                blocks: &blocks,
+            },
         );
         if let Some(what) = dropped {
             budget_notes.push(format!("{what} to fit the budget"));
@@ -395,30 +403,18 @@ pub fn plan_outputs(
     let (md_text, index_tokens) = rendered;
 
     let statistics = Statistics::of(&index, &md_text, index_tokens);
-    // When INDEX.json would not change, only its digest is computed (it can be tens of MB).
+    // INDEX.json can be tens of MB: it is hashed on its way into a temporary file beside it
+    // (removed if nothing changed), or only hashed when checking; never held in memory.
     let json_previous = crate::output::digest_file(&json_path)?;
-    let json_output = match json_previous {
-        Some(previous) => {
-            let mut hasher = crate::output::DigestWriter::default();
-            index_json::write(
-                &mut hasher,
-                &index,
-                &settings,
-                statistics.clone(),
-                navigation.clone(),
-            )
-            .expect("hashing cannot fail");
-            if hasher.finish() == previous {
-                Output::unchanged(json_path, previous)
-            } else {
-                let text = index_json::render(&index, &settings, statistics.clone(), navigation);
-                Output::with_digest(json_path, text, json_previous)
-            }
-        }
-        None => {
-            let text = index_json::render(&index, &settings, statistics.clone(), navigation);
-            Output::with_digest(json_path, text, None)
-        }
+    let render_json = |w: &mut dyn std::io::Write| {
+        index_json::write(w, &index, &settings, statistics.clone(), navigation.clone())
+    };
+    let json_output = if options.check {
+        let mut hasher = crate::output::DigestWriter::default();
+        render_json(&mut hasher).expect("hashing cannot fail");
+        Output::digest_only(json_path, hasher.finish(), json_previous)
+    } else {
+        Output::streamed(json_path, json_previous, render_json)?
     };
     let new_manifest = manifest::of_docs(&index.docs);
     let old_manifest = read_if_exists(&manifest_path)?
@@ -460,6 +456,7 @@ pub fn plan_outputs(
             .map(|w| (w.path, w.line, w.message))
             .collect(),
         budget_notes: budget_notes.clone(),
+        index_blocks: blocks.into_used(),
     });
     Ok(Plan {
         outputs,
@@ -504,6 +501,14 @@ fn llms_txt(index: &Index, config: &Config, layout: &Layout) -> Result<String> {
     ))
 }
 
+/// What earlier runs counted: the whole `INDEX.md` they wrote, and its blocks.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    /// The count and SHA-256 of the `INDEX.md` the previous run wrote.
+    index: Option<&'a (usize, String)>,
+    blocks: &'a tokens::BlockMemo,
+}
+
 /// Renders the whole `INDEX.md` and its exact token count. The header states that count, so
 /// it is re-rendered until the count it states is the count the file has. Only the header
 /// changes between attempts, so the rest is counted once (it starts at a line beginning with
@@ -515,14 +520,14 @@ fn render_md(
     before: &str,
     after: &str,
     newline: &str,
-    known: Option<&(usize, String)>,
+    known: Known,
 ) -> (String, usize) {
     let encoding = index.encoding;
     let body = index_md::render_body(index, index_dir, detail, newline);
     let tail = format!("{body}{after}");
     let head_start = before.len();
     // Nothing changed since the previous run: the same bytes have the count it recorded.
-    if let Some((tokens, sha256)) = known {
+    if let Some((tokens, sha256)) = known.index {
         let header = index_md::render_header(index, *tokens, newline);
         let text = format!("{before}{header}{tail}");
         if crate::analyse::sha256_hex(text.as_bytes()) == *sha256 {
@@ -533,7 +538,7 @@ fn render_md(
     // of the three parts, so the parts around the header are counted once.
     let (before_tokens, tail_tokens) = (
         tokens::count(encoding, before),
-        tokens::count(encoding, &tail),
+        known.blocks.count(encoding, &tail),
     );
     let count = |claimed: usize| {
         let header = index_md::render_header(index, claimed, newline);

@@ -9,17 +9,33 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::{Error, Result};
 
 /// One file a run wants to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Output {
     pub path: PathBuf,
     /// The new bytes. Empty for an output made with [`Output::unchanged`], which is never
-    /// written: a large `INDEX.json` that did not change is not held in memory.
+    /// written: a large `INDEX.json` that did not change is not held in memory. Empty too when
+    /// the new bytes are already in a temporary file ([`Output::streamed`]) or were only
+    /// hashed ([`Output::digest_only`]).
     pub contents: Vec<u8>,
     /// SHA-256 of the new bytes.
     pub digest: [u8; 32],
     /// The SHA-256 of the file when docidx read it (`None`: it did not exist). A digest, not
     /// the bytes, so a large old `INDEX.json` is not kept in memory beside the new one.
     pub previous: Option<[u8; 32]>,
+    /// A temporary file beside `path` that holds the new bytes; removed when the output is
+    /// dropped unless [`write_all`] renamed it into place.
+    staged: Option<PathBuf>,
+    /// Whether the new bytes were only hashed: such an output can say whether it is a change
+    /// but cannot be written.
+    digest_only: bool,
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Some(tmp) = &self.staged {
+            let _ = fs::remove_file(tmp);
+        }
+    }
 }
 
 /// SHA-256 of `bytes`, as [`Output`] keeps it.
@@ -66,6 +82,46 @@ impl Output {
             digest: digest(&contents),
             contents,
             previous,
+            staged: None,
+            digest_only: false,
+        }
+    }
+
+    /// An output whose new bytes `render` writes straight into a temporary file beside `path`
+    /// (a large `INDEX.json` is never held in memory whole). If they equal the file on disk
+    /// (whose digest is `previous`), the temporary file is removed and nothing is written.
+    pub fn streamed(
+        path: PathBuf,
+        previous: Option<[u8; 32]>,
+        render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<Output> {
+        let (tmp, digest) = stage_with(&path, render)?;
+        let mut out = Output {
+            path,
+            contents: Vec::new(),
+            digest,
+            previous,
+            staged: Some(tmp),
+            digest_only: false,
+        };
+        if !out.is_change() {
+            if let Some(tmp) = out.staged.take() {
+                let _ = fs::remove_file(tmp);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An output known only by the digest of its new bytes: it tells whether the file would
+    /// change, for `--check` and `validate`, and [`write_all`] refuses to write it.
+    pub fn digest_only(path: PathBuf, digest: [u8; 32], previous: Option<[u8; 32]>) -> Output {
+        Output {
+            path,
+            contents: Vec::new(),
+            digest,
+            previous,
+            staged: None,
+            digest_only: true,
         }
     }
 
@@ -76,6 +132,23 @@ impl Output {
             contents: Vec::new(),
             digest,
             previous: Some(digest),
+            staged: None,
+            digest_only: false,
+        }
+    }
+
+    /// The new bytes, wherever they are: in memory, in the temporary file, or (for an output
+    /// that changes nothing) in the file itself. An error for a [`Output::digest_only`] one.
+    pub fn bytes(&self) -> std::io::Result<Vec<u8>> {
+        if self.digest_only {
+            return Err(std::io::Error::other(
+                "only the digest of this output was kept",
+            ));
+        }
+        match &self.staged {
+            Some(tmp) => fs::read(tmp),
+            None if !self.contents.is_empty() || self.is_change() => Ok(self.contents.clone()),
+            None => fs::read(&self.path),
         }
     }
 
@@ -164,9 +237,19 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
         }
         pending.push(out);
     }
+    if let Some(out) = pending.iter().find(|o| o.digest_only) {
+        return Err(Error::Other {
+            path: out.path.clone(),
+            message: "was planned for checking only; its new contents were never kept".into(),
+        });
+    }
     let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
     for out in &pending {
-        match stage(&out.path, &out.contents) {
+        let tmp = match &out.staged {
+            Some(tmp) => Ok(tmp.clone()),
+            None => stage(&out.path, &out.contents),
+        };
+        match tmp {
             Ok(tmp) => staged.push((tmp, &out.path)),
             Err(e) => {
                 for (tmp, _) in &staged {
@@ -238,6 +321,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// Writes `contents` in full (synced) to a new temporary file beside `path`, with the
 /// permissions of the file it will replace; returns the temporary file's path.
 fn stage(path: &Path, contents: &[u8]) -> Result<PathBuf> {
+    stage_with(path, |w| w.write_all(contents)).map(|(tmp, _)| tmp)
+}
+
+/// [`stage`] with the bytes written by `render`; also returns their SHA-256.
+fn stage_with(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(PathBuf, [u8; 32])> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -253,21 +344,45 @@ fn stage(path: &Path, contents: &[u8]) -> Result<PathBuf> {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(contents)?;
+        let file = fs::File::create(&tmp)?;
+        let mut tee = Tee {
+            file: std::io::BufWriter::with_capacity(1 << 16, file),
+            hash: DigestWriter::default(),
+        };
+        render(&mut tee)?;
+        let Tee { file, hash } = tee;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         if let Ok(meta) = fs::metadata(path) {
             // Keep the permissions a person gave the file.
             fs::set_permissions(&tmp, meta.permissions())?;
         }
-        Ok(())
+        Ok(hash.finish())
     })();
     match result {
-        Ok(()) => Ok(tmp),
+        Ok(digest) => Ok((tmp, digest)),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
             Err(Error::io(path, e))
         }
+    }
+}
+
+/// A writer into a file that hashes what it writes.
+struct Tee {
+    file: std::io::BufWriter<fs::File>,
+    hash: DigestWriter,
+}
+
+impl Write for Tee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hash.write_all(&buf[..n])?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 

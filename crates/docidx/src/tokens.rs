@@ -110,6 +110,74 @@ impl PieceMemo {
     }
 }
 
+/// Token counts of blocks of text, remembered by a digest of the encoding and the block, so a
+/// long text (a large `INDEX.md`) that changed in a few blocks is counted in those blocks only.
+///
+/// A text is cut before each line that starts with `#` where that is a piece boundary (see
+/// [`is_piece_boundary`]), so its count is exactly the sum of its blocks' counts.
+#[derive(Debug, Default)]
+pub struct BlockMemo {
+    known: std::collections::HashMap<String, usize>,
+    used: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+impl BlockMemo {
+    /// A memo that knows the counts of `known` (as [`BlockMemo::into_used`] gave them).
+    pub fn new(known: std::collections::HashMap<String, usize>) -> BlockMemo {
+        BlockMemo {
+            known,
+            used: Default::default(),
+        }
+    }
+
+    /// The number of tokens in `text`; blocks seen before are not counted again.
+    pub fn count(&self, encoding: Encoding, text: &str) -> usize {
+        use rayon::prelude::*;
+        let mut cuts: Vec<usize> = text
+            .match_indices("\n#")
+            .map(|(i, _)| i + 1)
+            .filter(|&at| is_piece_boundary(text, at))
+            .collect();
+        cuts.insert(0, 0);
+        cuts.push(text.len());
+        cuts.dedup();
+        let counted: Vec<(String, usize)> = cuts
+            .par_windows(2)
+            .map(|w| {
+                let block = &text[w[0]..w[1]];
+                let key = Self::key(encoding, block);
+                let n = match self.known.get(&key) {
+                    Some(&n) => n,
+                    None => count(encoding, block),
+                };
+                (key, n)
+            })
+            .collect();
+        let total = counted.iter().map(|(_, n)| n).sum();
+        self.used
+            .lock()
+            .expect("no thread panics while holding it")
+            .extend(counted);
+        total
+    }
+
+    /// The counts of every block counted or looked up by this memo.
+    pub fn into_used(self) -> std::collections::BTreeMap<String, usize> {
+        self.used
+            .into_inner()
+            .expect("no thread panicked while holding it")
+    }
+
+    fn key(encoding: Encoding, block: &str) -> String {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(encoding.to_string().as_bytes());
+        hasher.update([0]);
+        hasher.update(block.as_bytes());
+        crate::output::hex(&hasher.finalize()[..16])
+    }
+}
+
 /// `text` cut into consecutive parts of about `size` bytes, each cut at a piece boundary (a
 /// part grows past `size` until one is found).
 fn chunks_at_boundaries(text: &str, size: usize) -> Vec<&str> {
@@ -331,6 +399,41 @@ mod tests {
                 plain,
                 "{encoding}, memo full"
             );
+        }
+    }
+
+    #[test]
+    fn block_memo_counts_exactly_and_reuses_blocks() {
+        let text =
+            "intro\n# A\nalpha beta\n## B\n#not a heading but a boundary\n  # indented\n# C\nend";
+        let edited = text.replace("alpha beta", "alpha gamma delta");
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            let first = BlockMemo::default();
+            assert_eq!(first.count(encoding, text), count(encoding, text));
+            let used = first.into_used();
+            assert_eq!(used.len(), 5, "{used:?}");
+            let second = BlockMemo::new(used.clone().into_iter().collect());
+            assert_eq!(second.count(encoding, &edited), count(encoding, &edited));
+            let after = second.into_used();
+            assert_eq!(after.len(), 5);
+            assert_eq!(after.keys().filter(|k| !used.contains_key(*k)).count(), 1);
+        }
+        // A stored count is trusted for its block: a wrong one shows it was used.
+        let mut lie: std::collections::HashMap<String, usize> = BlockMemo::default().tap(text);
+        for n in lie.values_mut() {
+            *n += 1;
+        }
+        let n = lie.len();
+        assert_eq!(
+            BlockMemo::new(lie).count(Encoding::O200kBase, text),
+            count(Encoding::O200kBase, text) + n
+        );
+    }
+
+    impl BlockMemo {
+        fn tap(self, text: &str) -> std::collections::HashMap<String, usize> {
+            self.count(Encoding::O200kBase, text);
+            self.into_used().into_iter().collect()
         }
     }
 

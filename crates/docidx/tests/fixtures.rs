@@ -18,7 +18,7 @@ fn plan(name: &str) -> Plan {
 }
 
 fn text(plan: &Plan, i: usize) -> String {
-    String::from_utf8(plan.outputs[i].contents.clone()).expect("outputs are UTF-8")
+    String::from_utf8(plan.outputs[i].bytes().unwrap()).expect("outputs are UTF-8")
 }
 
 fn schema() -> jsonschema::Validator {
@@ -103,7 +103,7 @@ fn every_fixture_is_deterministic_across_thread_counts() {
             outputs.push(
                 plan.outputs
                     .iter()
-                    .map(|o| o.contents.clone())
+                    .map(|o| o.bytes().unwrap())
                     .collect::<Vec<_>>(),
             );
         }

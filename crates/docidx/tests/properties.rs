@@ -267,7 +267,7 @@ fn generated(root: &Path, jobs: usize) -> Vec<(String, Vec<u8>)> {
         .into_iter()
         .map(|o| {
             let name = o.path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, o.contents)
+            (name, o.bytes().unwrap())
         })
         .collect()
 }

@@ -85,7 +85,7 @@ pub fn render(
 
 /// Writes `INDEX.json` as [`render`] renders it into any writer (a file, a hasher).
 pub fn write(
-    out: &mut impl std::io::Write,
+    out: &mut dyn std::io::Write,
     index: &Index,
     settings: &Settings,
     statistics: Statistics,

@@ -295,7 +295,10 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
                     prepared,
                     config,
                     &layout,
-                    &generate::Options::default(),
+                    &generate::Options {
+                        check: true,
+                        ..generate::Options::default()
+                    },
                 )?;
                 let index = plan.index.take().expect("a plan from an index has it");
                 (index, Some(plan), warnings, incomplete, None)
