@@ -14,12 +14,14 @@ reference alternate and share whatever the machine is doing at the time):
   reference     ../shared/bench/ref_index.py TREE --encoding ENC --jobs 2 (on the tree without
                 docidx's outputs, like docidx's cold run)
   cold          docidx generate, no previous outputs (INDEX.md, INDEX.json, .doc_hashes.json
-                deleted first)
+                and the cache folder .docidx-cache/ deleted first)
   ref-startup   the reference on an empty tree: import, pool start and encoder build only
-  warm          docidx generate again, nothing changed
+  warm          docidx generate again, nothing changed (the cache vouches for the outputs)
+  warm-no-cache the same with --no-cache: a fresh clone with committed outputs, as in CI
   touch-one     a line appended to one doc, docidx generate (then the doc is restored and the
                 index regenerated, unmeasured)
   validate      docidx validate
+  validate-no-cache  docidx validate --no-cache
   update-check  docidx update-tokens --check (INDEX.md is the generated one: no claims outside
                 the markers, so this is walk + read + hash + compare)
   lychee        lychee --offline --include-fragments --no-progress '**/*.md', if installed
@@ -78,6 +80,7 @@ def remove_outputs(tree):
         path = os.path.join(output_dir(tree), name)
         if os.path.exists(path):
             os.remove(path)
+    shutil.rmtree(os.path.join(tree, ".docidx-cache"), ignore_errors=True)
 
 
 def pick_doc(tree):
@@ -140,8 +143,9 @@ def measure_corpus(name, src, bins, tools, args, tmp):
     touched = pick_doc(tree)
     original = open(touched, "rb").read()
     gen = [docidx, "generate", tree, "--quiet", "--encoding", enc]
-    raw = {k: [] for k in ["reference", "cold", "ref-startup", "warm", "touch-one", "validate",
-                           "update-check", "lychee", "code2prompt", "repomix"]}
+    raw = {k: [] for k in ["reference", "cold", "ref-startup", "warm", "warm-no-cache",
+                           "touch-one", "validate", "validate-no-cache", "update-check", "lychee",
+                           "code2prompt", "repomix"]}
     floors_runs, sizes = [], {}
     for r in range(args.rounds):
         print(f"  round {r + 1}/{args.rounds}", file=sys.stderr, flush=True)
@@ -157,6 +161,7 @@ def measure_corpus(name, src, bins, tools, args, tmp):
             raw["ref-startup"].append(run([sys.executable, REF, empty, "--encoding", enc,
                                            "--jobs", "2"]))
         raw["warm"].append(run(gen))
+        raw["warm-no-cache"].append(run(gen + ["--no-cache"]))
         with open(touched, "ab") as fh:
             fh.write(b"\nOne more line, so this doc changed.\n")
         raw["touch-one"].append(run(gen))
@@ -164,6 +169,8 @@ def measure_corpus(name, src, bins, tools, args, tmp):
             fh.write(original)
         subprocess.run(gen, check=True)
         raw["validate"].append(run([docidx, "validate", tree, "--encoding", enc]))
+        raw["validate-no-cache"].append(run([docidx, "validate", tree, "--encoding", enc,
+                                             "--no-cache"]))
         raw["update-check"].append(run([docidx, "update-tokens", tree, "--check", "--quiet",
                                         "--encoding", enc]))
         if tools.get("lychee"):
@@ -223,6 +230,8 @@ def summarise(name, raw, floors_runs, sizes, touched, touched_bytes):
         "reference / cold": ratio("reference", "cold"),
         "warm / walk+read+hash floor": ratio("warm", wrh),
         "validate / walk+read+hash floor": ratio("validate", wrh),
+        "warm-no-cache / walk+read+hash floor": ratio("warm-no-cache", wrh),
+        "validate-no-cache / walk+read+hash floor": ratio("validate-no-cache", wrh),
         "update-check / walk+read+hash floor": ratio("update-check", wrh),
         "reference / warm": ratio("reference", "warm"),
         "lychee / validate": ratio("lychee", "validate"),

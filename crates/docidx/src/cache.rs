@@ -263,8 +263,10 @@ pub fn store(root: &Path, config: &Config, stamp: &Stamp, docs: &[Doc]) {
                 warnings: &d.warnings,
             })
             .collect();
+        // Not synced: a cache file lost in a crash costs the next run time, nothing else (the
+        // stamp is checked against the outputs' bytes).
         let atomic = |name: &str, bytes: &[u8]| {
-            crate::output::write_atomic(&dir.join(name), bytes)
+            crate::output::write_atomic_unsynced(&dir.join(name), bytes)
                 .map_err(|e| std::io::Error::other(e.to_string()))
         };
         // The links and counts first: the stamp vouches for them.

@@ -410,8 +410,10 @@ pub fn plan_outputs(
         index_json::write(w, &index, &settings, statistics.clone(), navigation.clone())
     };
     let json_output = if options.check {
-        let mut hasher = crate::output::DigestWriter::default();
+        let mut hasher =
+            std::io::BufWriter::with_capacity(1 << 16, crate::output::DigestWriter::default());
         render_json(&mut hasher).expect("hashing cannot fail");
+        let hasher = hasher.into_inner().expect("hashing cannot fail");
         Output::digest_only(json_path, hasher.finish(), json_previous)
     } else {
         Output::streamed(json_path, json_previous, render_json)?

@@ -95,7 +95,7 @@ impl Output {
         previous: Option<[u8; 32]>,
         render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<Output> {
-        let (tmp, digest) = stage_with(&path, render)?;
+        let (tmp, digest) = stage_with(&path, true, render)?;
         let mut out = Output {
             path,
             contents: Vec::new(),
@@ -159,7 +159,7 @@ impl Output {
 }
 
 /// A writer that only hashes: the digest of a rendering without keeping its bytes.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct DigestWriter(sha2::Sha256);
 
 impl DigestWriter {
@@ -318,15 +318,27 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     })
 }
 
+/// [`write_atomic`] without waiting for the bytes to reach the disk: for files whose loss in a
+/// crash costs nothing but time (the cache). Readers still see the old file or the new one.
+pub fn write_atomic_unsynced(path: &Path, contents: &[u8]) -> Result<()> {
+    let (tmp, _) = stage_with(path, false, |w| w.write_all(contents))?;
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
 /// Writes `contents` in full (synced) to a new temporary file beside `path`, with the
 /// permissions of the file it will replace; returns the temporary file's path.
 fn stage(path: &Path, contents: &[u8]) -> Result<PathBuf> {
-    stage_with(path, |w| w.write_all(contents)).map(|(tmp, _)| tmp)
+    stage_with(path, true, |w| w.write_all(contents)).map(|(tmp, _)| tmp)
 }
 
-/// [`stage`] with the bytes written by `render`; also returns their SHA-256.
+/// [`stage`] with the bytes written by `render` (synced to disk if `sync`); also returns
+/// their SHA-256.
 fn stage_with(
     path: &Path,
+    sync: bool,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(PathBuf, [u8; 32])> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -345,14 +357,20 @@ fn stage_with(
     ));
     let result = (|| {
         let file = fs::File::create(&tmp)?;
-        let mut tee = Tee {
-            file: std::io::BufWriter::with_capacity(1 << 16, file),
-            hash: DigestWriter::default(),
-        };
-        render(&mut tee)?;
-        let Tee { file, hash } = tee;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        // Buffered before the tee: a renderer's many small writes reach the file and the hash
+        // in large blocks.
+        let mut buffered = std::io::BufWriter::with_capacity(
+            1 << 16,
+            Tee {
+                file,
+                hash: DigestWriter::default(),
+            },
+        );
+        render(&mut buffered)?;
+        let Tee { file, hash } = buffered.into_inner().map_err(|e| e.into_error())?;
+        if sync {
+            file.sync_all()?;
+        }
         if let Ok(meta) = fs::metadata(path) {
             // Keep the permissions a person gave the file.
             fs::set_permissions(&tmp, meta.permissions())?;
@@ -370,7 +388,7 @@ fn stage_with(
 
 /// A writer into a file that hashes what it writes.
 struct Tee {
-    file: std::io::BufWriter<fs::File>,
+    file: fs::File,
     hash: DigestWriter,
 }
 
