@@ -2,8 +2,10 @@
 //! [`Finding`]s with a rule id, a severity, a place and a message.
 //!
 //! The rules share one walk and one analysis with `generate` ([`crate::generate::build_index`]).
-//! Link rules run on every doc and on `INDEX.md`; the rules about the index are skipped, with
-//! one note, when the tree has no `INDEX.md`. validate never writes a file.
+//! When the cache ([`crate::cache`]) shows that nothing changed since `generate` wrote the
+//! outputs, the docs are only read and hashed, and the link rules use the anchors and links the
+//! cache kept. Link rules run on every doc and on `INDEX.md`; the rules about the index are
+//! skipped, with one note, when the tree has no `INDEX.md`. validate never writes a file.
 
 mod index_rules;
 mod links;
@@ -237,76 +239,26 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         .index
         .clone()
         .unwrap_or_else(|| layout.index_md.clone());
-    // When the cache shows nothing changed since generate wrote the outputs, the index is
-    // current: the docs are only read and hashed, and what the link rules need of them comes
-    // from the cache. Otherwise the index is built as generate builds it, and compared with
-    // what generate would write. INDEX.md is analysed, and the cache's docs loaded, while the
-    // docs are read.
-    let stamp = options
-        .index
-        .is_none()
-        .then(|| crate::cache::load(root, config, &crate::cache::settings_key(config, &layout)))
-        .flatten();
-    let (index_file, link_docs, cached) = std::thread::scope(|scope| {
-        let (side_stamp, index_path) = (stamp.clone(), &index_path);
-        let side = scope.spawn(move || {
-            let link_docs = side_stamp
-                .as_ref()
-                .and_then(|stamp| crate::cache::load_link_docs(root, stamp));
-            (read_index_file(root, config, index_path), link_docs)
-        });
-        let cached = match stamp {
-            Some(stamp) => generate::check_stamp(root, config, &layout, stamp),
-            None => Ok(generate::Cached::Changed(None)),
-        };
-        let (index_file, link_docs) = side
-            .join()
-            .expect("the analysis of INDEX.md does not panic");
-        (index_file, link_docs, cached)
-    });
-    let (index_file, cached) = (index_file?, cached?);
+    let (index_file, found) = read_tree(root, config, options, &layout, &index_path)?;
     let has_markers = index_file
         .as_ref()
         .is_some_and(|f| matches!(markers::find(&f.text), Ok(Some(_))));
-    let cached = match (cached, link_docs) {
-        (generate::Cached::Unchanged { stamp, scan, .. }, Some(docs)) => Ok((stamp, scan, docs)),
-        (generate::Cached::Unchanged { scan, .. }, None) => Err(Some(scan)),
-        (generate::Cached::Changed(scan), _) => Err(scan),
-    };
-    let (index, plan, warnings, incomplete, fresh) = match cached {
-        Ok((stamp, scan, docs)) => {
-            let index = Index {
-                encoding: config.encoding,
-                docs,
-            };
-            let mut warnings = scan.warnings();
-            warnings.extend(index.docs.iter().flat_map(|d| d.path_warnings()));
-            warnings.sort();
-            (index, None, warnings, false, Some(stamp.statistics))
-        }
-        Err(scan) => {
-            let prepared = generate::build_index(root, config, &layout, scan)?;
-            let (warnings, incomplete) =
-                (prepared.built.warnings.clone(), prepared.built.incomplete);
+    let subject = match found {
+        Found::Fresh { stamp, scan, docs } => Subject::from_cache(config, *stamp, &scan, docs),
+        Found::Stale(scan) => {
             // With docidx markers, the generated part can be compared with what generate
             // would write.
-            if has_markers && options.index.is_none() {
-                let mut plan = generate::plan_outputs(
-                    prepared,
-                    config,
-                    &layout,
-                    &generate::Options {
-                        check: true,
-                        ..generate::Options::default()
-                    },
-                )?;
-                let index = plan.index.take().expect("a plan from an index has it");
-                (index, Some(plan), warnings, incomplete, None)
-            } else {
-                (prepared.built.index, None, warnings, incomplete, None)
-            }
+            let compare = has_markers && options.index.is_none();
+            Subject::build(root, config, &layout, scan, compare)?
         }
     };
+    let Subject {
+        index,
+        plan,
+        warnings,
+        incomplete,
+        fresh,
+    } = subject;
 
     let ctx = Context {
         tree: links::Tree::new(root).map_err(|e| Error::io(root, e))?,
@@ -353,6 +305,128 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     });
     report.findings.dedup();
     Ok(report)
+}
+
+/// What [`read_tree`] found out about the docs.
+enum Found {
+    /// The cache vouches that the outputs are what generate would write for these docs; the
+    /// docs as the link rules need them come from the cache.
+    Fresh {
+        stamp: Box<crate::cache::Stamp>,
+        scan: crate::index::Scan,
+        docs: Vec<Doc>,
+    },
+    /// Something changed, or there is no cache: the index must be built (from the scan, if
+    /// the docs were read already).
+    Stale(Option<crate::index::Scan>),
+}
+
+/// Reads `INDEX.md` and, when the cache has a stamp, the docs (read and hashed) and the
+/// cache's link facts, all at once: `INDEX.md` is analysed while the docs are read.
+fn read_tree(
+    root: &Path,
+    config: &Config,
+    options: &Options,
+    layout: &Layout,
+    index_path: &Path,
+) -> Result<(Option<IndexFile>, Found)> {
+    // Another INDEX.md than generate's is never the one a stamp describes.
+    let stamp = options
+        .index
+        .is_none()
+        .then(|| crate::cache::load(root, config, &crate::cache::settings_key(config, layout)))
+        .flatten();
+    let (index_file, link_docs, cached) = std::thread::scope(|scope| {
+        let side_stamp = stamp.clone();
+        let side = scope.spawn(move || {
+            let link_docs = side_stamp
+                .as_ref()
+                .and_then(|stamp| crate::cache::load_link_docs(root, stamp));
+            (read_index_file(root, config, index_path), link_docs)
+        });
+        let cached = match stamp {
+            Some(stamp) => generate::check_stamp(root, config, layout, stamp),
+            None => Ok(generate::Cached::Changed(None)),
+        };
+        let (index_file, link_docs) = side
+            .join()
+            .expect("the analysis of INDEX.md does not panic");
+        (index_file, link_docs, cached)
+    });
+    let found = match (cached?, link_docs) {
+        (generate::Cached::Unchanged { stamp, scan, .. }, Some(docs)) => {
+            Found::Fresh { stamp, scan, docs }
+        }
+        (generate::Cached::Unchanged { scan, .. }, None) => Found::Stale(Some(scan)),
+        (generate::Cached::Changed(scan), _) => Found::Stale(scan),
+    };
+    Ok((index_file?, found))
+}
+
+/// The docs the rules look at, and what is known about the outputs.
+struct Subject {
+    index: Index,
+    /// The outputs generate would write now (only when they are compared).
+    plan: Option<generate::Plan>,
+    warnings: Vec<Warning>,
+    incomplete: bool,
+    /// The totals recorded when the cache vouched for the outputs.
+    fresh: Option<Statistics>,
+}
+
+impl Subject {
+    /// The docs as the cache has them, for a tree where nothing changed.
+    fn from_cache(
+        config: &Config,
+        stamp: crate::cache::Stamp,
+        scan: &crate::index::Scan,
+        docs: Vec<Doc>,
+    ) -> Subject {
+        let index = Index {
+            encoding: config.encoding,
+            docs,
+        };
+        let mut warnings = scan.warnings();
+        warnings.extend(index.docs.iter().flat_map(|d| d.path_warnings()));
+        warnings.sort();
+        Subject {
+            index,
+            plan: None,
+            warnings,
+            incomplete: false,
+            fresh: Some(stamp.statistics),
+        }
+    }
+
+    /// The index built as generate builds it, and with `compare` the outputs it would write.
+    fn build(
+        root: &Path,
+        config: &Config,
+        layout: &Layout,
+        scan: Option<crate::index::Scan>,
+        compare: bool,
+    ) -> Result<Subject> {
+        let prepared = generate::build_index(root, config, layout, scan)?;
+        let (warnings, incomplete) = (prepared.built.warnings.clone(), prepared.built.incomplete);
+        let (index, plan) = if compare {
+            let check = generate::Options {
+                check: true,
+                ..generate::Options::default()
+            };
+            let mut plan = generate::plan_outputs(prepared, config, layout, &check)?;
+            let index = plan.index.take().expect("a plan from an index has it");
+            (index, Some(plan))
+        } else {
+            (prepared.built.index, None)
+        };
+        Ok(Subject {
+            index,
+            plan,
+            warnings,
+            incomplete,
+            fresh: None,
+        })
+    }
 }
 
 /// Reads and analyses the `INDEX.md` to check; `None` if there is none.
