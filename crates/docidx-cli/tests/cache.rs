@@ -3,18 +3,12 @@
 
 mod common;
 
-use common::{copy_dir, fixture};
+use common::{copy_dir, fixture_copy as tree};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
 const OUTPUTS: [&str; 3] = ["INDEX.md", "INDEX.json", ".doc_hashes.json"];
-
-fn tree(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(name), dir.path());
-    dir
-}
 
 fn docidx(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_docidx"))
@@ -187,4 +181,58 @@ fn update_tokens_check_passes_on_an_unchanged_tree_and_writing_drops_the_stamp()
     ok(docidx(root, &["update-tokens", "-q"]));
     assert!(!stamp.exists());
     ok(docidx(root, &["update-tokens", "--check"]));
+}
+
+#[test]
+fn validate_from_the_cache_still_checks_the_hand_written_part_of_index_md() {
+    let dir = tree("hand-written");
+    let root = dir.path();
+    let index = root.join("docs/INDEX.md");
+    let mut text = fs::read_to_string(&index).unwrap();
+    text.push_str(
+        "\nSee also [the old guide](old-guide.md) and [setup](overview.md#no-such-part).\n",
+    );
+    fs::write(&index, text).unwrap();
+    ok(docidx(root, &["generate", "-q"]));
+    let report = |extra: &[&str]| {
+        let mut args = vec!["validate", "--format", "json"];
+        args.extend(extra);
+        let out = docidx(root, &args);
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, json) = report(&[]);
+    assert_eq!((code, json.clone()), report(&["--no-cache"]));
+    assert_eq!(code, Some(1), "{json}");
+    assert!(
+        json.contains("missing-doc") && json.contains("old-guide.md"),
+        "{json}"
+    );
+}
+
+#[test]
+fn validate_of_an_unchanged_tree_takes_links_and_anchors_from_the_cache() {
+    let dir = tree("validate/broken-anchor");
+    let root = dir.path();
+    ok(docidx(root, &["generate", "-q"]));
+    let run = |extra: &[&str]| {
+        let mut args = vec!["validate", "--format", "json"];
+        args.extend(extra);
+        String::from_utf8(docidx(root, &args).stdout).unwrap()
+    };
+    let honest = run(&[]);
+    // Drop every section anchor from the cache: a run that uses it reports more anchors missing.
+    let links = root.join(".docidx-cache/links-v1.json");
+    let text = fs::read_to_string(&links).unwrap();
+    let facts: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let emptied: Vec<serde_json::Value> = facts
+        .into_iter()
+        .map(|mut f| {
+            f["sections"] = serde_json::json!([]);
+            f
+        })
+        .collect();
+    fs::write(&links, serde_json::to_string(&emptied).unwrap()).unwrap();
+    let count = |json: &str| json.matches("broken-anchor").count();
+    assert!(count(&run(&[])) > count(&honest), "{honest}");
+    assert_eq!(run(&["--no-cache"]), honest);
 }

@@ -2,17 +2,10 @@
 
 mod common;
 
-use common::{copy_dir, fixture};
+use common::fixture_copy as tree;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-
-/// A temporary copy of a fixture tree.
-fn tree(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(name), dir.path());
-    dir
-}
 
 fn docidx(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_docidx"))

@@ -60,6 +60,25 @@ static CLAIM: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the pattern is a literal")
 });
 
+/// The token claims of `text` outside the byte range `generated` (a generated region whose
+/// counts belong to `generate`), in text order.
+///
+/// Every claim has a digit, blanks and then `tok` in the text around it: when no such run is
+/// outside `generated`, nothing is parsed (a generated `INDEX.md` can be megabytes).
+pub fn find_outside(text: &str, generated: Option<Range<usize>>) -> Vec<Claim> {
+    static UNIT: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)[0-9][ \t]*tok").expect("the pattern is a literal"));
+    let generated = generated.unwrap_or(0..0);
+    let outside = [&text[..generated.start], &text[generated.end..]];
+    if !outside.iter().any(|t| UNIT.is_match(t)) {
+        return Vec::new();
+    }
+    find(text)
+        .into_iter()
+        .filter(|claim| !generated.contains(&claim.number.start))
+        .collect()
+}
+
 /// Every token claim of `text`, in text order.
 pub fn find(text: &str) -> Vec<Claim> {
     // Parsed with `\n` line breaks (see `LfText`); positions are mapped back to `text` below.
@@ -194,6 +213,26 @@ mod tests {
         written: &str,
     ) -> (String, usize, bool, bool, String) {
         (target.into(), value, approx, sep, written.into())
+    }
+
+    #[test]
+    fn claims_outside_a_generated_range() {
+        let before = "[a](a.md) ( ~ 1,528 Tokens )\n\n";
+        let generated = "[b](b.md) (20 tokens)\n\n";
+        let after = "[c](c.md) (3 tok)\n";
+        let text = format!("{before}{generated}{after}");
+        let range = before.len()..before.len() + generated.len();
+        let targets =
+            |claims: Vec<Claim>| -> Vec<String> { claims.into_iter().map(|c| c.target).collect() };
+        assert_eq!(
+            targets(find_outside(&text, Some(range.clone()))),
+            ["a.md", "c.md"]
+        );
+        assert_eq!(targets(find_outside(&text, None)), ["a.md", "b.md", "c.md"]);
+        // Only the generated range has claims: nothing is parsed or found.
+        let only = format!("intro\n\n{generated}outro\n");
+        let range = 7..7 + generated.len();
+        assert!(find_outside(&only, Some(range)).is_empty());
     }
 
     #[test]

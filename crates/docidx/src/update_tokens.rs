@@ -174,14 +174,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
 
     let mut warnings = Vec::new();
     let generated = generated_range(text, &md_rel, &mut warnings);
-    let found: Vec<Claim> = claims::find(text)
-        .into_iter()
-        .filter(|c| {
-            !generated
-                .as_ref()
-                .is_some_and(|g| g.contains(&c.number.start))
-        })
-        .collect();
+    let found: Vec<Claim> = claims::find_outside(text, generated);
     let targets: Vec<Target> = found
         .iter()
         .map(|c| classify(&c.target, &index_dir, &md_rel))

@@ -12,6 +12,13 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A temporary copy of the fixture tree `fixtures/NAME`.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
 /// Copies the tree at `from` to `to` (files and folders only).
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();

@@ -210,6 +210,7 @@ pub(crate) fn check(ctx: &Context) -> Vec<Finding> {
             f.doc
                 .links
                 .par_iter()
+                .filter(|link| !f.vouched(ctx, link.line))
                 .filter_map(|link| check_link(ctx, &anchors, &f.doc, link, true)),
         );
     }

@@ -210,6 +210,20 @@ pub(crate) struct IndexFile {
     pub doc: Doc,
     /// Its token claims outside the generated region.
     pub claims: Vec<crate::claims::Claim>,
+    /// The 1-based lines of its generated region (markers included), if it has one.
+    pub generated_lines: Option<std::ops::RangeInclusive<usize>>,
+}
+
+impl IndexFile {
+    /// Whether the link at `line` is in a generated region that the cache vouches for: it was
+    /// written by generate for these very docs, so it resolves, and they are all linked.
+    pub fn vouched(&self, ctx: &Context, line: usize) -> bool {
+        ctx.fresh.is_some()
+            && self
+                .generated_lines
+                .as_ref()
+                .is_some_and(|l| l.contains(&line))
+    }
 }
 
 /// What every rule can look at.
@@ -437,8 +451,16 @@ fn read_index_file(root: &Path, config: &Config, index_path: &Path) -> Result<Op
             let settings = crate::index::settings(config);
             let doc = analyse::analyse_structure(&rel, &bytes, &settings);
             let text = String::from_utf8_lossy(&bytes).into_owned();
+            let generated_lines = match markers::find(&text) {
+                Ok(Some(r)) => {
+                    let first = r.before.matches('\n').count() + 1;
+                    Some(first..=first + r.generated.matches('\n').count())
+                }
+                _ => None,
+            };
             Ok(Some(IndexFile {
                 claims: index_rules::hand_written_claims(&text),
+                generated_lines,
                 rel,
                 text,
                 doc,
