@@ -236,3 +236,21 @@ fn validate_of_an_unchanged_tree_takes_links_and_anchors_from_the_cache() {
     assert!(count(&run(&[])) > count(&honest), "{honest}");
     assert_eq!(run(&["--no-cache"]), honest);
 }
+
+#[test]
+fn a_run_from_the_cache_repeats_the_warnings_of_the_full_run() {
+    let dir = tree("front-matter");
+    let root = dir.path();
+    let warnings = |out: &Output| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let full = ok(docidx(root, &["generate"]));
+    assert!(!warnings(&full).is_empty(), "{}", stderr(&full));
+    let cached = ok(docidx(root, &["generate"]));
+    assert!(stderr(&cached).contains("nothing to write"));
+    assert_eq!(warnings(&cached), warnings(&full));
+}
