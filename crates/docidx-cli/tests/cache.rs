@@ -254,3 +254,21 @@ fn a_run_from_the_cache_repeats_the_warnings_of_the_full_run() {
     assert!(stderr(&cached).contains("nothing to write"));
     assert_eq!(warnings(&cached), warnings(&full));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_cache_folder_that_is_a_symlink_is_neither_read_nor_written() {
+    let dir = tree("nested");
+    let expected = uncached_outputs(dir.path());
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".docidx-cache")).unwrap();
+    ok(docidx(dir.path(), &["generate", "-q"]));
+    ok(docidx(dir.path(), &["generate", "-q", "--check"]));
+    ok(docidx(dir.path(), &["validate"]));
+    assert_eq!(
+        fs::read_dir(outside.path()).unwrap().count(),
+        0,
+        "nothing is written through the symlink"
+    );
+    assert_eq!(outputs(dir.path()), expected);
+}

@@ -104,8 +104,18 @@ pub fn docs_digest<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> St
     crate::output::hex(&hasher.finalize())
 }
 
-fn stamp_path(root: &Path) -> PathBuf {
-    root.join(CACHE_DIR).join(STAMP_FILE)
+/// The cache folder if it is a plain folder: a symlink (which could lead out of the tree) or a
+/// file in its place is not docidx's, and is neither read nor written.
+fn cache_dir(root: &Path) -> Option<PathBuf> {
+    let dir = root.join(CACHE_DIR);
+    std::fs::symlink_metadata(&dir)
+        .is_ok_and(|meta| meta.is_dir())
+        .then_some(dir)
+}
+
+/// Reads a file of the cache folder.
+fn read(root: &Path, name: &str) -> Option<Vec<u8>> {
+    std::fs::read(cache_dir(root)?.join(name)).ok()
 }
 
 /// The stamp of the last run at `root` if it was written by this docidx version with the
@@ -114,7 +124,7 @@ pub fn load(root: &Path, config: &Config, settings: &str) -> Option<Stamp> {
     if !config.cache {
         return None;
     }
-    let bytes = std::fs::read(stamp_path(root)).ok()?;
+    let bytes = read(root, STAMP_FILE)?;
     let stamp: Stamp = serde_json::from_slice(&bytes).ok()?;
     (stamp.docidx == crate::VERSION && stamp.settings == settings).then_some(stamp)
 }
@@ -148,8 +158,7 @@ pub fn load_blocks(root: &Path, config: &Config) -> std::collections::HashMap<St
     if !config.cache {
         return Default::default();
     }
-    std::fs::read(root.join(CACHE_DIR).join(BLOCKS_FILE))
-        .ok()
+    read(root, BLOCKS_FILE)
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or_default()
 }
@@ -173,7 +182,7 @@ struct LinkFacts {
 /// anchors, relative links, warnings) and nothing else: titles, summaries, sections' lines and front
 /// matter are empty. `None` when the file is missing or is not of these docs.
 pub fn load_link_docs(root: &Path, stamp: &Stamp) -> Option<Vec<Doc>> {
-    let bytes = std::fs::read(root.join(CACHE_DIR).join(LINKS_FILE)).ok()?;
+    let bytes = read(root, LINKS_FILE)?;
     let facts: Vec<LinkFacts> = serde_json::from_slice(&bytes).ok()?;
     let digest = docs_digest(facts.iter().map(|f| (f.path.as_str(), f.sha256.as_str())));
     if digest != stamp.docs {
@@ -222,18 +231,23 @@ pub fn store(root: &Path, config: &Config, stamp: &Stamp, docs: &[Doc]) {
     }
     let dir = root.join(CACHE_DIR);
     let written = (|| -> std::io::Result<()> {
-        if !dir.is_dir() {
-            std::fs::create_dir(&dir)?;
-            std::fs::write(
-                dir.join(".gitignore"),
-                "# Created by docidx: the cache is never committed.\n*\n",
-            )?;
-            std::fs::write(
-                dir.join("CACHEDIR.TAG"),
-                "Signature: 8a477f597d28d172789f06886806bc55\n\
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            // A symlink (which could lead out of the tree) or a file: not docidx's folder.
+            Ok(_) => return Err(std::io::Error::other("not a plain folder")),
+            Err(_) => {
+                std::fs::create_dir(&dir)?;
+                std::fs::write(
+                    dir.join(".gitignore"),
+                    "# Created by docidx: the cache is never committed.\n*\n",
+                )?;
+                std::fs::write(
+                    dir.join("CACHEDIR.TAG"),
+                    "Signature: 8a477f597d28d172789f06886806bc55\n\
                  # This file is a cache directory tag created by docidx.\n\
                  # For information about cache directory tags see https://bford.info/cachedir/\n",
-            )?;
+                )?;
+            }
         }
         /// [`LinkFacts`] borrowed from a doc.
         #[derive(Serialize)]
@@ -290,5 +304,7 @@ pub fn store(root: &Path, config: &Config, stamp: &Stamp, docs: &[Doc]) {
 
 /// Removes the stamp (the outputs are about to change in a way it does not describe).
 pub fn invalidate(root: &Path) {
-    let _ = std::fs::remove_file(stamp_path(root));
+    if let Some(dir) = cache_dir(root) {
+        let _ = std::fs::remove_file(dir.join(STAMP_FILE));
+    }
 }
