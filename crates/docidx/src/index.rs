@@ -187,9 +187,12 @@ pub fn build(
     let settings = settings(config);
     let pool = thread_pool(root, config)?;
 
+    // Not boxed: the docs are collected in place into the buffer of the outcomes (see below),
+    // so a large tree never holds its analyses twice.
+    #[allow(clippy::large_enum_variant)]
     enum Outcome {
         Reused(usize),
-        Analysed(Box<Doc>, Vec<Warning>),
+        Analysed(Doc, Vec<Warning>),
         Unreadable(Warning),
         Skipped(Warning),
     }
@@ -244,7 +247,7 @@ pub fn build(
                     return Outcome::Reused(i);
                 }
                 let (doc, warnings) = analyse::analyse_hashed(&file.rel, &bytes, sha256, &settings);
-                Outcome::Analysed(Box::new(doc), warnings)
+                Outcome::Analysed(doc, warnings)
             })
             .collect()
     });
@@ -253,29 +256,34 @@ pub fn build(
     let mut previous: Vec<Option<Doc>> = previous.into_iter().map(Some).collect();
     let mut warnings = found.warnings;
     let mut incomplete = found.incomplete;
-    let mut docs = Vec::with_capacity(outcomes.len());
     let mut analysed = 0;
-    for outcome in outcomes {
-        match outcome {
+    // `into_iter().filter_map().collect()` reuses the outcomes' allocation for the docs.
+    let docs: Vec<Doc> = outcomes
+        .into_iter()
+        .filter_map(|outcome| match outcome {
             Outcome::Reused(i) => {
                 let doc = previous[i]
                     .take()
                     .expect("each path is reused at most once");
                 warnings.extend(doc.path_warnings());
-                docs.push(doc);
+                Some(doc)
             }
             Outcome::Analysed(doc, w) => {
                 analysed += 1;
-                docs.push(*doc);
                 warnings.extend(w);
+                Some(doc)
             }
-            Outcome::Skipped(w) => warnings.push(w),
+            Outcome::Skipped(w) => {
+                warnings.push(w);
+                None
+            }
             Outcome::Unreadable(w) => {
                 incomplete = true;
                 warnings.push(w);
+                None
             }
-        }
-    }
+        })
+        .collect();
     warnings.sort();
     Ok(Built {
         index: Index {
