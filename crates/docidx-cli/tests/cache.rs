@@ -40,6 +40,14 @@ fn outputs(root: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// `docidx validate ROOT --format json EXTRA…`: its exit code and report.
+fn validate_json(root: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["validate", "--format", "json"];
+    args.extend(extra);
+    let out = docidx(root, &args);
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
 /// The outputs a run without any cache writes for the same tree.
 fn uncached_outputs(root: &Path) -> Vec<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
@@ -140,12 +148,7 @@ fn validate_gives_the_same_report_from_the_cache_and_sees_changes() {
         let dir = tree(name);
         let root = dir.path();
         ok(docidx(root, &["generate", "-q"]));
-        let report = |extra: &[&str]| {
-            let mut args = vec!["validate", "--format", "json"];
-            args.extend(extra);
-            let out = docidx(root, &args);
-            (out.status.code(), String::from_utf8(out.stdout).unwrap())
-        };
+        let report = |extra: &[&str]| validate_json(root, extra);
         let cached = report(&[]);
         assert_eq!(cached, report(&["--no-cache"]), "{name}");
 
@@ -194,12 +197,7 @@ fn validate_from_the_cache_still_checks_the_hand_written_part_of_index_md() {
     );
     fs::write(&index, text).unwrap();
     ok(docidx(root, &["generate", "-q"]));
-    let report = |extra: &[&str]| {
-        let mut args = vec!["validate", "--format", "json"];
-        args.extend(extra);
-        let out = docidx(root, &args);
-        (out.status.code(), String::from_utf8(out.stdout).unwrap())
-    };
+    let report = |extra: &[&str]| validate_json(root, extra);
     let (code, json) = report(&[]);
     assert_eq!((code, json.clone()), report(&["--no-cache"]));
     assert_eq!(code, Some(1), "{json}");
@@ -214,11 +212,7 @@ fn validate_of_an_unchanged_tree_takes_links_and_anchors_from_the_cache() {
     let dir = tree("validate/broken-anchor");
     let root = dir.path();
     ok(docidx(root, &["generate", "-q"]));
-    let run = |extra: &[&str]| {
-        let mut args = vec!["validate", "--format", "json"];
-        args.extend(extra);
-        String::from_utf8(docidx(root, &args).stdout).unwrap()
-    };
+    let run = |extra: &[&str]| validate_json(root, extra).1;
     let honest = run(&[]);
     // Drop every section anchor from the cache: a run that uses it reports more anchors missing.
     let links = root.join(".docidx-cache/links-v1.json");
