@@ -2,18 +2,23 @@
 //! that a tree where nothing changed is recognised by walking, reading and hashing it alone,
 //! without reading the previous `INDEX.json` or rendering anything.
 //!
-//! It holds two files. The [`Stamp`]: the docidx version, a digest of the settings, a digest of
-//! every doc's path and SHA-256, the SHA-256 of every output as written, and the totals and
-//! warnings that run reported. A run may trust its outputs as they are when all of those still
-//! match. Anything else (a changed doc, an output edited by hand, other settings) takes the
-//! full path, which reuses unchanged analyses from `INDEX.json` as before. Beside it, what the
-//! link rules of `validate` need of each doc (anchors, links, count), a small fraction of
-//! `INDEX.json`, so a `validate` of an unchanged tree parses no Markdown but `INDEX.md`.
+//! It holds three files:
+//! - The [`Stamp`]: the docidx version, a digest of the settings, a digest of every doc's path
+//!   and SHA-256, the SHA-256 of every output as written, and the totals and warnings that run
+//!   reported. A run may trust its outputs as they are when all of those still match. Anything
+//!   else (a changed doc, an output edited by hand, other settings) takes the full path, which
+//!   reuses unchanged analyses from `INDEX.json` as before.
+//! - What the link rules of `validate` need of each doc (anchors, links, count), a small
+//!   fraction of `INDEX.json`, so a `validate` of an unchanged tree parses no Markdown but
+//!   `INDEX.md`.
+//! - The token counts of `INDEX.md`'s blocks, by content, so a changed doc recounts only its
+//!   folder's block.
 //!
 //! The cache is private to one checkout and disposable: the folder has a `.gitignore` that
 //! ignores it whole and a `CACHEDIR.TAG`, deleting it only costs speed, and a cache that cannot
-//! be written is skipped silently. `generate` and `update-tokens` write it after writing their
-//! outputs; `validate` and `--check` runs only read it.
+//! be written is skipped silently. `generate` writes it after writing its outputs;
+//! `update-tokens` removes the stamp when it changes them; `validate` and `--check` runs only
+//! read it.
 
 use std::path::{Path, PathBuf};
 

@@ -64,7 +64,7 @@ pub struct Config {
     pub encoding: Encoding,
     /// Worker threads; `None` means one per core.
     pub jobs: Option<usize>,
-    /// Keep a stamp of the last run in `ROOT/.docidx-cache/`, so an unchanged tree is
+    /// Keep a cache of the last `generate` in `ROOT/.docidx-cache/`, so an unchanged tree is
     /// recognised by reading and hashing it alone (see [`crate::cache`]).
     pub cache: bool,
     /// Where `INDEX.md`, `INDEX.json` and `.doc_hashes.json` go, relative to the root.
