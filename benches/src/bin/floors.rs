@@ -90,8 +90,9 @@ fn walk(root: &Path, threads: usize) -> docidx::Result<Vec<DocFile>> {
     Ok(docidx::walk::discover(root, &config, &[layout.index_md_rel()])?.files)
 }
 
-/// Runs `work` on every file, spread over `threads` threads; returns the sum of its results.
-fn each_file(files: &[DocFile], threads: usize, work: impl Fn(&DocFile) -> usize + Sync) -> usize {
+/// Runs `work` on every item, spread over `threads` fresh threads; returns the sum of its
+/// results.
+fn each<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync) -> usize {
     let next = AtomicUsize::new(0);
     let total = AtomicUsize::new(0);
     std::thread::scope(|s| {
@@ -100,8 +101,8 @@ fn each_file(files: &[DocFile], threads: usize, work: impl Fn(&DocFile) -> usize
                 let mut sum = 0;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    sum += work(file);
+                    let Some(item) = items.get(i) else { break };
+                    sum += work(item);
                 }
                 total.fetch_add(sum, Ordering::Relaxed);
             });
@@ -120,7 +121,7 @@ fn read_and_hash(file: &DocFile) -> usize {
 /// Walk, then read and hash every document, on `threads` threads: (files, bytes).
 fn walk_read_hash(root: &Path, threads: usize) -> docidx::Result<(usize, usize)> {
     let files = walk(root, threads)?;
-    let bytes = each_file(&files, threads, read_and_hash);
+    let bytes = each(&files, threads, read_and_hash);
     Ok((files.len(), bytes))
 }
 
@@ -165,22 +166,7 @@ fn count_all(
     threads: usize,
     count: fn(Encoding, &str) -> usize,
 ) -> usize {
-    let next = AtomicUsize::new(0);
-    let total = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let mut sum = 0;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(t) = texts.get(i) else { break };
-                    sum += count(encoding, t);
-                }
-                total.fetch_add(sum, Ordering::Relaxed);
-            });
-        }
-    });
-    total.into_inner()
+    each(texts, threads, |t| count(encoding, t))
 }
 
 /// bpe-openai's own count, without docidx's memo: the tokenizer's rate.

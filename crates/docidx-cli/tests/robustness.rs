@@ -26,6 +26,21 @@ const BEGIN: &str = "<!-- docidx:begin -->";
 const END: &str = "<!-- docidx:end -->";
 const OUTPUTS: [&str; 3] = ["INDEX.md", "INDEX.json", ".doc_hashes.json"];
 
+/// A generate run that could not write: exit 2, an error naming an output and `error`, the old
+/// outputs of `root` as `before`, and no temporary file left.
+fn assert_write_refused(ran: &Ran, error: &str, root: &Path, before: &[Option<Vec<u8>>]) {
+    ran.assert_code(2);
+    assert!(
+        ran.stderr.contains("error: ")
+            && names_an_output(&ran.stderr)
+            && ran.stderr.contains(error),
+        "{}",
+        ran.stderr
+    );
+    assert!(outputs(root) == before, "the old outputs are untouched");
+    assert_eq!(leftovers(root), Vec::<String>::new());
+}
+
 /// Whether a message names one of the outputs in `docs/` (which one fails first depends on
 /// the order they are staged in: INDEX.json is streamed to its temporary file first).
 fn names_an_output(message: &str) -> bool {
@@ -831,19 +846,7 @@ fn a_read_only_output_folder_names_the_file_and_keeps_the_old_outputs() {
     command.arg("generate").arg(dir.path());
     let ran = finish(command, LIMIT);
     chmod(&dir.path().join("docs"), 0o755);
-    ran.assert_code(2);
-    assert!(
-        ran.stderr.contains("error: ")
-            && names_an_output(&ran.stderr)
-            && ran.stderr.contains("ermission denied"),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        outputs(dir.path()) == before,
-        "the old outputs are untouched"
-    );
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_write_refused(&ran, "ermission denied", dir.path(), &before);
 }
 
 /// `docidx generate ROOT` that cannot write a file past `bytes` bytes: writes beyond fail with
@@ -882,19 +885,7 @@ fn a_write_error_names_the_file_and_keeps_the_old_outputs() {
         eprintln!("skipped: prlimit is not available to limit the file size");
         return;
     };
-    ran.assert_code(2);
-    assert!(
-        ran.stderr.contains("error: ")
-            && names_an_output(&ran.stderr)
-            && ran.stderr.contains("File too large"),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        outputs(dir.path()) == before,
-        "the old outputs are untouched"
-    );
-    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    assert_write_refused(&ran, "File too large", dir.path(), &before);
     // The next run, with room to write, repairs the set.
     generate(dir.path(), &[]).assert_code(0);
     generate(dir.path(), &["--check"]).assert_code(0);

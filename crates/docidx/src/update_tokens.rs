@@ -75,6 +75,17 @@ pub struct Broken {
     pub reason: String,
 }
 
+impl Broken {
+    fn of(claim: &Claim, reason: String) -> Broken {
+        Broken {
+            target: claim.target.clone(),
+            line: claim.line,
+            column: claim.column,
+            reason,
+        }
+    }
+}
+
 /// Everything an `update-tokens` run found and the files it would write.
 #[derive(Debug)]
 pub struct Plan {
@@ -218,12 +229,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
                         .iter()
                         .zip(&found)
                         .filter_map(|(t, c)| match t {
-                            Target::Broken(reason) => Some(Broken {
-                                target: c.target.clone(),
-                                line: c.line,
-                                column: c.column,
-                                reason: reason.clone(),
-                            }),
+                            Target::Broken(reason) => Some(Broken::of(c, reason.clone())),
                             Target::File(_) => None,
                         })
                         .collect(),
@@ -322,12 +328,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         let (path, n) = match counted {
             Ok(found) => found,
             Err(reason) => {
-                broken.push(Broken {
-                    target: claim.target.clone(),
-                    line: claim.line,
-                    column: claim.column,
-                    reason,
-                });
+                broken.push(Broken::of(claim, reason));
                 continue;
             }
         };

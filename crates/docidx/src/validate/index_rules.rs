@@ -13,7 +13,6 @@ use super::{Context, Finding, IndexFile, Rule};
 use crate::analyse::lines::LineIndex;
 use crate::analyse::{markdown, LinkKind};
 use crate::manifest::{self, Changes, Manifest};
-use crate::markers;
 use crate::render::index_json::{self, INDEX_JSON};
 use crate::render::thousands;
 use crate::tokens;
@@ -69,16 +68,6 @@ fn unindexed_docs(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) -> (
         }
     }
     (indexed, total)
-}
-
-/// The token claims of an `INDEX.md` outside its generated region: counts in the generated
-/// region belong to generate, and `stale-index` covers them.
-pub(crate) fn hand_written_claims(text: &str) -> Vec<crate::claims::Claim> {
-    let generated = match markers::find(text) {
-        Ok(Some(r)) => Some(r.before.len()..r.before.len() + r.generated.len()),
-        _ => None,
-    };
-    crate::claims::find_outside(text, generated)
 }
 
 /// `stale-tokens`: claims such as `(1,528 tokens)` that are off from the linked file's count.
@@ -170,9 +159,10 @@ fn stale_index(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
             out.push(Finding::new(Rule::StaleIndex, &rel, 1, 1, m));
         }
     }
-    if let (Some(plan), Ok(Some(region))) = (ctx.plan, markers::find(&index.text)) {
+    if let (Some(plan), Some(lines)) = (ctx.plan, &index.generated_lines) {
         if plan.outputs[0].is_change() {
-            let line = region.before.matches('\n').count().max(1);
+            // The begin marker's line.
+            let line = (lines.start() - 1).max(1);
             let m = "the generated part is out of date; run docidx generate".to_string();
             out.push(Finding::new(Rule::StaleIndex, &index.rel, line, 1, m));
         }
@@ -222,11 +212,7 @@ static COUNT_CELL: LazyLock<Regex> = LazyLock::new(|| {
 fn file_counts(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
     // The generated region has no tables: without a `|` outside it there is nothing to parse
     // (a generated INDEX.md can be megabytes).
-    let hand_written = match markers::find(&index.text) {
-        Ok(Some(r)) => [r.before, r.after],
-        _ => [index.text.as_str(), ""],
-    };
-    if !hand_written.iter().any(|t| t.contains('|')) {
+    if !index.hand_written().iter().any(|t| t.contains('|')) {
         return;
     }
     let lines = LineIndex::new(&index.text);

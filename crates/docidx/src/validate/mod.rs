@@ -210,11 +210,21 @@ pub(crate) struct IndexFile {
     pub doc: Doc,
     /// Its token claims outside the generated region.
     pub claims: Vec<crate::claims::Claim>,
-    /// The 1-based lines of its generated region (markers included), if it has one.
+    /// The byte range of its generated region (between the markers), if it has one.
+    pub generated: Option<std::ops::Range<usize>>,
+    /// The 1-based lines of that region, the end marker's included.
     pub generated_lines: Option<std::ops::RangeInclusive<usize>>,
 }
 
 impl IndexFile {
+    /// The text outside the generated region (all of it without markers), in two parts.
+    pub fn hand_written(&self) -> [&str; 2] {
+        match &self.generated {
+            Some(g) => [&self.text[..g.start], &self.text[g.end..]],
+            None => [&self.text, ""],
+        }
+    }
+
     /// Whether the link at `line` is in a generated region that the cache vouches for: it was
     /// written by generate for these very docs, so it resolves, and they are all linked.
     pub fn vouched(&self, ctx: &Context, line: usize) -> bool {
@@ -254,9 +264,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         .clone()
         .unwrap_or_else(|| layout.index_md.clone());
     let (index_file, found) = read_tree(root, config, options, &layout, &index_path)?;
-    let has_markers = index_file
-        .as_ref()
-        .is_some_and(|f| matches!(markers::find(&f.text), Ok(Some(_))));
+    let has_markers = index_file.as_ref().is_some_and(|f| f.generated.is_some());
     let subject = match found {
         Found::Fresh { stamp, scan, docs } => Subject::from_cache(config, *stamp, &scan, docs),
         Found::Stale(scan) => {
@@ -451,15 +459,22 @@ fn read_index_file(root: &Path, config: &Config, index_path: &Path) -> Result<Op
             let settings = crate::index::settings(config);
             let doc = analyse::analyse_structure(&rel, &bytes, &settings);
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            let generated_lines = match markers::find(&text) {
+            // The markers are found once; a broken pair counts as none (generate reports it).
+            let (generated, generated_lines) = match markers::find(&text) {
                 Ok(Some(r)) => {
+                    let start = r.before.len();
                     let first = r.before.matches('\n').count() + 1;
-                    Some(first..=first + r.generated.matches('\n').count())
+                    (
+                        Some(start..start + r.generated.len()),
+                        Some(first..=first + r.generated.matches('\n').count()),
+                    )
                 }
-                _ => None,
+                _ => (None, None),
             };
             Ok(Some(IndexFile {
-                claims: index_rules::hand_written_claims(&text),
+                // Counts in the generated region belong to generate; stale-index covers them.
+                claims: crate::claims::find_outside(&text, generated.clone()),
+                generated,
                 generated_lines,
                 rel,
                 text,
