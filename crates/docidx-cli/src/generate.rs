@@ -123,8 +123,8 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         docidx::cache::invalidate(&root);
     }
     let written = output::write_all(&plan.outputs)?;
-    if let (Some(stamp), Some(index)) = (&plan.stamp, &plan.index) {
-        docidx::cache::store(&root, &config, stamp, &index.docs);
+    if let Some(record) = &plan.cache {
+        docidx::cache::store(&root, &config, record, plan.index.as_ref());
     }
     if !args.quiet {
         let what = crate::cli::describe_written(&written);

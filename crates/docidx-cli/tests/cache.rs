@@ -266,3 +266,126 @@ fn a_cache_folder_that_is_a_symlink_is_neither_read_nor_written() {
     );
     assert_eq!(outputs(dir.path()), expected);
 }
+
+/// Runs `generate` on `root` and, on a copy of it without the cache, `generate --no-cache`:
+/// the outputs, the warnings and the summary (but its time) must be the same.
+fn generate_as_a_full_run_would(root: &Path, label: &str) -> Output {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(root, copy.path());
+    let _ = fs::remove_dir_all(copy.path().join(".docidx-cache"));
+    let run = ok(docidx(root, &["generate"]));
+    let full = ok(docidx(copy.path(), &["generate", "--no-cache"]));
+    assert_eq!(outputs(root), outputs(copy.path()), "{label}");
+    let without_time = |out: &Output| -> Vec<String> {
+        stderr(out)
+            .lines()
+            .map(|l| l.split(" in ").next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(without_time(&run), without_time(&full), "{label}");
+    run
+}
+
+/// The docs of a tree (not `INDEX.md`), sorted.
+fn docs_of(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut docs = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if !path.ends_with(".docidx-cache") {
+                docs.extend(docs_of(&path));
+            }
+        } else if path.extension().is_some_and(|e| e == "md") && !path.ends_with("INDEX.md") {
+            docs.push(path);
+        }
+    }
+    docs.sort();
+    docs
+}
+
+#[test]
+fn a_run_after_docs_changed_writes_what_a_full_run_writes() {
+    for (name, crlf) in [
+        ("nested", false),
+        ("front-matter", false),
+        ("hand-written", false),
+        ("hand-written", true),
+    ] {
+        let label = |step: &str| format!("{name} (CRLF: {crlf}): {step}");
+        let dir = tree(name);
+        let root = dir.path();
+        if crlf {
+            let index = root.join("docs/INDEX.md");
+            let text = fs::read_to_string(&index).unwrap();
+            fs::write(&index, text.replace('\n', "\r\n")).unwrap();
+        }
+        ok(docidx(root, &["generate", "-q"]));
+        let docs = docs_of(root);
+        assert!(docs.len() >= 3, "{docs:?}");
+
+        // One doc changed, in a way that changes its line in INDEX.md.
+        let mut text = fs::read_to_string(&docs[1]).unwrap();
+        text.push_str("\n## A new part\n\nWith words, and a [link](#a-new-part).\n");
+        fs::write(&docs[1], text).unwrap();
+        let run = generate_as_a_full_run_would(root, &label("changed"));
+        assert!(stderr(&run).contains("0 added, 0 removed, 1 changed"));
+
+        // A doc added in a new folder, one beside the first, and the first removed.
+        fs::create_dir_all(root.join("docs/zz-new")).unwrap();
+        fs::write(root.join("docs/zz-new/fresh.md"), "# Fresh\n\nNew here.\n").unwrap();
+        fs::write(root.join("docs/0-first.md"), "# First\n\nSorted first.\n").unwrap();
+        fs::remove_file(&docs[0]).unwrap();
+        let run = generate_as_a_full_run_would(root, &label("added and removed"));
+        assert!(stderr(&run).contains("2 added, 1 removed, 0 changed"));
+
+        // Nothing changed since: nothing to write.
+        let again = ok(docidx(root, &["generate"]));
+        assert!(stderr(&again).contains("nothing to write"));
+
+        // A doc with a warning (malformed front matter) and the last doc removed.
+        fs::write(root.join("docs/zz-new/bad.md"), "---\nkey: [\n---\n# Bad\n").unwrap();
+        fs::remove_file(docs.last().unwrap()).unwrap();
+        let run = generate_as_a_full_run_would(root, &label("warning"));
+        assert!(stderr(&run).contains("bad.md"), "{}", stderr(&run));
+    }
+}
+
+#[test]
+fn a_run_after_a_doc_changed_takes_the_other_docs_from_the_cache() {
+    let dir = tree("nested");
+    let root = dir.path();
+    ok(docidx(root, &["generate", "-q"]));
+    // Add 1,000 to the count the cache keeps for every doc but the last.
+    let table = root.join(".docidx-cache/docs-v1.txt");
+    let text = fs::read_to_string(&table).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let docs = lines.len() - 3;
+    let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    for line in &mut edited[3..3 + docs - 1] {
+        let mut fields: Vec<String> = line.splitn(11, ' ').map(str::to_string).collect();
+        fields[3] = (fields[3].parse::<u64>().unwrap() + 1000).to_string();
+        *line = fields.join(" ");
+    }
+    fs::write(&table, edited.join("\n") + "\n").unwrap();
+    let total = |root: &Path| -> u64 {
+        let json: serde_json::Value =
+            serde_json::from_slice(&fs::read(root.join("docs/INDEX.json")).unwrap()).unwrap();
+        json["statistics"]["tokens"].as_u64().unwrap()
+    };
+    let honest = total(root);
+
+    // The last doc changes by a few tokens; the others' counts come from the table.
+    let last = docs_of(root).pop().unwrap();
+    let mut text = fs::read_to_string(&last).unwrap();
+    text.push_str("\nMore.\n");
+    fs::write(&last, text).unwrap();
+    ok(docidx(root, &["generate", "-q"]));
+    let kept = total(root) - honest;
+    assert!(
+        (1000 * (docs as u64 - 1)..1000 * (docs as u64 - 1) + 20).contains(&kept),
+        "{kept}"
+    );
+    // Without the cache, the honest count.
+    ok(docidx(root, &["generate", "-q", "--no-cache"]));
+    assert!(total(root) - honest < 20);
+}

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cache::{self, Stamp};
+use crate::cache::{self, Record, Stamp};
 use crate::config::Config;
 use crate::error::{Error, Result, Warning};
 use crate::index::{self, Index, Scan};
@@ -11,8 +11,8 @@ use crate::manifest::{self, Changes, MANIFEST_FILE};
 use crate::markers::{self, BEGIN, END};
 use crate::navigation;
 use crate::output::{read_if_exists, Output};
-use crate::render::index_json::{self, Statistics, INDEX_JSON};
-use crate::render::index_md::{self, Detail, INDEX_MD};
+use crate::render::index_json::{self, Entry, Statistics, INDEX_JSON};
+use crate::render::index_md::{self, Detail, Lines, INDEX_MD};
 use crate::render::llms_txt::{self, LLMS_TXT};
 use crate::tokens;
 use crate::walk::relative;
@@ -46,8 +46,8 @@ pub struct Plan {
     /// What was left out of `INDEX.md` to meet `--budget`.
     pub budget_notes: Vec<String>,
     /// What to store in the cache once the outputs are written ([`cache::store`]); `None` when
-    /// the outputs are known unchanged or the index is incomplete.
-    pub stamp: Option<Stamp>,
+    /// the outputs are known unchanged, the index is incomplete or the run only checks.
+    pub cache: Option<Record>,
 }
 
 /// The output folder relative to the root (`/`-separated; empty for the root itself).
@@ -182,8 +182,25 @@ pub enum Cached {
         /// The outputs' digests, as [`Layout::outputs`] lists them.
         digests: Vec<[u8; 32]>,
     },
-    /// Something changed (or there is no stamp): build from the scan, if there is one.
+    /// Only docs changed: every output is as the stamp recorded, so their entries for the
+    /// unchanged docs can be kept ([`crate::splice`]).
+    DocsChanged {
+        stamp: Box<Stamp>,
+        scan: Scan,
+        digests: Vec<[u8; 32]>,
+    },
+    /// Something else changed (or there is no stamp): build from the scan, if there is one.
     Changed(Option<Scan>),
+}
+
+impl Cached {
+    /// The docs read and hashed, if they were.
+    pub fn into_scan(self) -> Option<Scan> {
+        match self {
+            Cached::Unchanged { scan, .. } | Cached::DocsChanged { scan, .. } => Some(scan),
+            Cached::Changed(scan) => scan,
+        }
+    }
 }
 
 /// Reads and hashes the docs of `root` if the cache has a stamp for these settings, and tells
@@ -209,12 +226,21 @@ pub fn check_stamp(root: &Path, config: &Config, layout: &Layout, stamp: Stamp) 
     );
     let scan = scan?;
     match digests {
-        Some(digests) if !scan.incomplete() && scan.digest() == stamp.docs => {
-            Ok(Cached::Unchanged {
-                stamp: Box::new(stamp),
-                scan,
-                digests,
-            })
+        Some(digests) if !scan.incomplete() => {
+            let stamp = Box::new(stamp);
+            if scan.digest() == stamp.docs {
+                Ok(Cached::Unchanged {
+                    stamp,
+                    scan,
+                    digests,
+                })
+            } else {
+                Ok(Cached::DocsChanged {
+                    stamp,
+                    scan,
+                    digests,
+                })
+            }
         }
         _ => Ok(Cached::Changed(Some(scan))),
     }
@@ -230,6 +256,14 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
             scan,
             digests,
         } => return Ok(unchanged_plan(config, &layout, *stamp, &scan, digests)),
+        Cached::DocsChanged {
+            stamp,
+            scan,
+            digests,
+        } => match crate::splice::plan(config, &layout, options, &stamp, &scan, &digests)? {
+            Some(plan) => return Ok(plan),
+            None => Some(scan),
+        },
         Cached::Changed(scan) => scan,
     };
     let prepared = build_index(root, config, &layout, scan)?;
@@ -262,7 +296,7 @@ fn unchanged_plan(
         incomplete: false,
         analysed: 0,
         budget_notes: stamp.budget_notes,
-        stamp: None,
+        cache: None,
     }
 }
 
@@ -285,58 +319,8 @@ pub fn plan_outputs(
 
     // The hand-written parts of INDEX.md, kept byte for byte.
     let existing = read_if_exists(&md_path)?;
-    let existing_text = match existing.as_deref().map(std::str::from_utf8) {
-        None => None,
-        Some(Ok(text)) => Some(text),
-        Some(Err(e)) => {
-            return Err(Error::Other {
-                path: md_path,
-                message: format!(
-                    "is not valid UTF-8 (byte {}); docidx will not rewrite it, so nothing in it is lost",
-                    e.valid_up_to()
-                ),
-            })
-        }
-    };
-    let (before, after) = match existing_text {
-        None => (
-            format!("# Documentation index\n\n{BEGIN}\n"),
-            format!("{END}\n"),
-        ),
-        Some(text) => match markers::find(text) {
-            Ok(Some(region)) => (region.before.to_string(), region.after.to_string()),
-            Ok(None) if options.force => {
-                let sep = if text.is_empty() || text.ends_with('\n') {
-                    ""
-                } else {
-                    "\n"
-                };
-                (format!("{text}{sep}\n{BEGIN}\n"), format!("{END}\n"))
-            }
-            Ok(None) => {
-                return Err(Error::Markers {
-                    path: md_path,
-                    message: format!(
-                        "exists but has no docidx markers, so docidx will not overwrite it. Add the two \
-                         lines\n  {BEGIN}\n  {END}\nwhere the generated index should go (everything outside \
-                         them is kept), or pass --force to append them at the end of the file"
-                    ),
-                });
-            }
-            Err(message) => {
-                return Err(Error::Markers {
-                    path: md_path,
-                    message: format!("{message}; the file was left untouched"),
-                })
-            }
-        },
-    };
-    let newline = if existing_text.is_some_and(|t| t.contains("\r\n")) {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    let navigation = navigation::extract(&format!("{before}{after}"), &index_dir);
+    let frame = Frame::of(&md_path, existing.as_deref(), options.force)?;
+    let navigation = frame.navigation(&index_dir);
 
     // Lower the detail step by step until the index fits the budget (never dropping a doc).
     let full = Detail {
@@ -368,17 +352,20 @@ pub fn plan_outputs(
         ));
     }
     let mut budget_notes = Vec::new();
-    let mut rendered = (String::new(), 0);
-    // The counts of INDEX.md's blocks from the last run: one changed doc recounts its folder.
+    let mut rendered = None;
+    // The counts of INDEX.md's blocks from the last run: one changed doc recounts its block.
     let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
     for (i, (detail, dropped)) in steps.iter().enumerate() {
-        rendered = render_md(
-            &index,
+        let body = index_md::render_body_of(
+            index.docs.iter().map(|d| (d.path.as_str(), Lines::Doc(d))),
             &index_dir,
             *detail,
-            &before,
-            &after,
-            newline,
+            frame.newline,
+        );
+        let md = render_md(
+            body.text,
+            (index.docs.len(), index.total_tokens(), index.encoding),
+            &frame,
             Known {
                 index: known_index.as_ref(),
                 blocks: &blocks,
@@ -387,45 +374,49 @@ pub fn plan_outputs(
         if let Some(what) = dropped {
             budget_notes.push(format!("{what} to fit the budget"));
         }
-        let fits = config.budget.is_none_or(|b| rendered.1 <= b);
-        if fits || i == steps.len() - 1 {
-            if !fits {
-                budget_notes.push(format!(
-                    "INDEX.md is {} tokens, still over the budget of {} with only titles, links and counts left",
-                    rendered.1,
-                    config.budget.unwrap_or_default()
-                ));
-            }
+        let fits = config.budget.is_none_or(|b| md.tokens <= b);
+        let last = i == steps.len() - 1;
+        if !fits && last {
+            budget_notes.push(format!(
+                "INDEX.md is {} tokens, still over the budget of {} with only titles, links and counts left",
+                md.tokens,
+                config.budget.unwrap_or_default()
+            ));
+        }
+        rendered = Some((md, body.spans));
+        if fits || last {
             break;
         }
     }
     budget_notes.dedup();
-    let (md_text, index_tokens) = rendered;
+    let (md, md_spans) = rendered.expect("there is always a first step");
 
-    let statistics = Statistics::of(&index, &md_text, index_tokens);
-    // INDEX.json can be tens of MB: it is hashed on its way into a temporary file beside it
-    // (removed if nothing changed), or only hashed when checking; never held in memory.
-    let json_previous = crate::output::digest_file(&json_path)?;
-    let render_json = |w: &mut dyn std::io::Write| {
-        index_json::write(w, &index, &settings, statistics.clone(), navigation.clone())
-    };
-    let json_output = if options.check {
-        let mut hasher =
-            std::io::BufWriter::with_capacity(1 << 16, crate::output::DigestWriter::default());
-        render_json(&mut hasher).expect("hashing cannot fail");
-        let hasher = hasher.into_inner().expect("hashing cannot fail");
-        Output::digest_only(json_path, hasher.finish(), json_previous)
-    } else {
-        Output::streamed(json_path, json_previous, render_json)?
-    };
+    let statistics = Statistics::of(&index, &md.text, md.tokens);
+    let (json_output, json_spans) = json_output(
+        json_path,
+        crate::output::digest_file(&layout.index_json)?,
+        options.check,
+        |w| {
+            index_json::write_of(
+                w,
+                index.encoding,
+                &settings,
+                &statistics,
+                &navigation,
+                index.docs.iter().map(Entry::Doc),
+                &mut index_json::no_kept_entries,
+            )
+        },
+    )?;
     let new_manifest = manifest::of_docs(&index.docs);
     let old_manifest = read_if_exists(&manifest_path)?
         .and_then(|b| manifest::parse(&b))
         .unwrap_or_default();
     let changes = Changes::between(&old_manifest, &new_manifest);
 
+    let body_at = md.body_at as u64;
     let mut outputs = vec![
-        Output::with_previous(md_path, md_text.into_bytes(), existing.as_deref()),
+        Output::with_previous(md_path, md.text.into_bytes(), existing.as_deref()),
         json_output,
         Output::new(manifest_path, manifest::render(&new_manifest))?,
     ];
@@ -435,30 +426,25 @@ pub fn plan_outputs(
             llms_txt(&index, config, layout)?,
         )?);
     }
-    let stamp = (!built.incomplete).then(|| Stamp {
-        docidx: crate::VERSION.into(),
-        settings: cache::settings_key(config, layout),
-        docs: cache::docs_digest(
-            index
-                .docs
-                .iter()
-                .map(|d| (d.path.as_str(), d.sha256.as_str())),
+    let record = (!built.incomplete && !options.check).then(|| Record {
+        stamp: new_stamp(
+            config,
+            layout,
+            cache::docs_digest(
+                index
+                    .docs
+                    .iter()
+                    .map(|d| (d.path.as_str(), d.sha256.as_str())),
+            ),
+            &outputs,
+            statistics.clone(),
+            index.docs.iter().flat_map(|d| d.path_warnings()).collect(),
+            budget_notes.clone(),
         ),
-        outputs: layout
-            .outputs(config)
-            .into_iter()
-            .zip(&outputs)
-            .map(|((rel, _), out)| (rel, crate::output::hex(&out.digest)))
-            .collect(),
-        statistics: statistics.clone(),
-        warnings: index
-            .docs
-            .iter()
-            .flat_map(|d| d.path_warnings())
-            .map(|w| (w.path, w.line, w.message))
-            .collect(),
-        budget_notes: budget_notes.clone(),
         index_blocks: blocks.into_used(),
+        newline: frame.newline.to_string(),
+        spans: spans_of(&json_spans, &md_spans, body_at),
+        spliced: None,
     });
     Ok(Plan {
         outputs,
@@ -469,8 +455,151 @@ pub fn plan_outputs(
         incomplete: built.incomplete,
         analysed: built.analysed,
         budget_notes,
-        stamp,
+        cache: record,
     })
+}
+
+/// The stamp of a run that writes `outputs` for the docs of `docs_digest`.
+pub(crate) fn new_stamp(
+    config: &Config,
+    layout: &Layout,
+    docs_digest: String,
+    outputs: &[Output],
+    statistics: Statistics,
+    doc_warnings: Vec<Warning>,
+    budget_notes: Vec<String>,
+) -> Stamp {
+    Stamp {
+        docidx: crate::VERSION.into(),
+        settings: cache::settings_key(config, layout),
+        docs: docs_digest,
+        outputs: layout
+            .outputs(config)
+            .into_iter()
+            .zip(outputs)
+            .map(|((rel, _), out)| (rel, crate::output::hex(&out.digest)))
+            .collect(),
+        statistics,
+        warnings: doc_warnings
+            .into_iter()
+            .map(|w| (w.path, w.line, w.message))
+            .collect(),
+        budget_notes,
+    }
+}
+
+/// Each doc's spans for the cache: its object in `INDEX.json`, and its lines in `INDEX.md`
+/// (given within the body, which starts at byte `body_at`).
+pub(crate) fn spans_of(
+    json: &[cache::Span],
+    md: &[[usize; 2]],
+    body_at: u64,
+) -> Vec<(cache::Span, cache::Span)> {
+    json.iter()
+        .zip(md)
+        .map(|(&json, &[a, b])| (json, [body_at + a as u64, body_at + b as u64]))
+        .collect()
+}
+
+/// `INDEX.json` as an output, and where each doc's object is in it. It can be tens of MB: it
+/// is hashed on its way into a temporary file beside it (removed if nothing changed), or only
+/// hashed when checking; never held in memory.
+pub(crate) fn json_output(
+    path: PathBuf,
+    previous: Option<[u8; 32]>,
+    check: bool,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<Vec<cache::Span>>,
+) -> Result<(Output, Vec<cache::Span>)> {
+    let mut spans = Vec::new();
+    let output = if check {
+        let mut hasher =
+            std::io::BufWriter::with_capacity(1 << 16, crate::output::DigestWriter::default());
+        spans = write(&mut hasher).expect("hashing cannot fail");
+        let hasher = hasher.into_inner().expect("hashing cannot fail");
+        Output::digest_only(path, hasher.finish(), previous)
+    } else {
+        Output::streamed(path, previous, |w| {
+            spans = write(w)?;
+            Ok(())
+        })?
+    };
+    Ok((output, spans))
+}
+
+/// `INDEX.md` around its generated region: the hand-written text kept byte for byte, and the
+/// line break the generated lines use.
+pub(crate) struct Frame {
+    pub before: String,
+    pub after: String,
+    pub newline: &'static str,
+}
+
+impl Frame {
+    /// The frame of the `INDEX.md` at `path` whose bytes are `existing` (`None`: absent). One
+    /// without markers is an error unless `force` appends them.
+    pub fn of(path: &Path, existing: Option<&[u8]>, force: bool) -> Result<Frame> {
+        let text = match existing.map(std::str::from_utf8) {
+            None => None,
+            Some(Ok(text)) => Some(text),
+            Some(Err(e)) => {
+                return Err(Error::Other {
+                    path: path.into(),
+                    message: format!(
+                        "is not valid UTF-8 (byte {}); docidx will not rewrite it, so nothing in it is lost",
+                        e.valid_up_to()
+                    ),
+                })
+            }
+        };
+        let (before, after) = match text {
+            None => (
+                format!("# Documentation index\n\n{BEGIN}\n"),
+                format!("{END}\n"),
+            ),
+            Some(text) => match markers::find(text) {
+                Ok(Some(region)) => (region.before.to_string(), region.after.to_string()),
+                Ok(None) if force => {
+                    let sep = if text.is_empty() || text.ends_with('\n') {
+                        ""
+                    } else {
+                        "\n"
+                    };
+                    (format!("{text}{sep}\n{BEGIN}\n"), format!("{END}\n"))
+                }
+                Ok(None) => {
+                    return Err(Error::Markers {
+                        path: path.into(),
+                        message: format!(
+                            "exists but has no docidx markers, so docidx will not overwrite it. Add the two \
+                             lines\n  {BEGIN}\n  {END}\nwhere the generated index should go (everything outside \
+                             them is kept), or pass --force to append them at the end of the file"
+                        ),
+                    });
+                }
+                Err(message) => {
+                    return Err(Error::Markers {
+                        path: path.into(),
+                        message: format!("{message}; the file was left untouched"),
+                    })
+                }
+            },
+        };
+        let newline = if text.is_some_and(|t| t.contains("\r\n")) {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        Ok(Frame {
+            before,
+            after,
+            newline,
+        })
+    }
+
+    /// The navigation tables of the hand-written text ([`navigation::extract`]).
+    pub fn navigation(&self, index_dir: &str) -> Vec<navigation::NavTable> {
+        navigation::extract(&format!("{}{}", self.before, self.after), index_dir)
+    }
 }
 
 /// Renders `llms.txt`: the project name from config or the root folder's name, the summary
@@ -505,27 +634,40 @@ fn llms_txt(index: &Index, config: &Config, layout: &Layout) -> Result<String> {
 
 /// What earlier runs counted: the whole `INDEX.md` they wrote, and its blocks.
 #[derive(Clone, Copy)]
-struct Known<'a> {
+pub(crate) struct Known<'a> {
     /// The count and SHA-256 of the `INDEX.md` the previous run wrote.
-    index: Option<&'a (usize, String)>,
-    blocks: &'a tokens::BlockMemo,
+    pub index: Option<&'a (usize, String)>,
+    pub blocks: &'a tokens::BlockMemo,
 }
 
-/// Renders the whole `INDEX.md` and its exact token count. The header states that count, so
-/// it is re-rendered until the count it states is the count the file has. Only the header
-/// changes between attempts, so the rest is counted once (it starts at a line beginning with
-/// `#` or `<`, where token counts add up; see [`tokens::SpanCounts`]).
-fn render_md(
-    index: &Index,
-    index_dir: &str,
-    detail: Detail,
-    before: &str,
-    after: &str,
-    newline: &str,
+/// A rendered `INDEX.md`.
+pub(crate) struct Md {
+    pub text: String,
+    /// Its exact token count, which its header states.
+    pub tokens: usize,
+    /// Where the body starts in `text`.
+    pub body_at: usize,
+}
+
+/// Renders the whole `INDEX.md` around `body` and its exact token count; `totals` are the
+/// number of docs, their tokens and the encoding. The header states that count, so it is
+/// re-rendered until the count it states is the count the file has. Only the header changes
+/// between attempts, so the rest is counted once (it starts at a line beginning with `#` or
+/// `<`, where token counts add up; see [`tokens::SpanCounts`]).
+pub(crate) fn render_md(
+    body: String,
+    totals: (usize, usize, crate::Encoding),
+    frame: &Frame,
     known: Known,
-) -> (String, usize) {
-    let encoding = index.encoding;
-    let body = index_md::render_body(index, index_dir, detail, newline);
+) -> Md {
+    let (documents, total, encoding) = totals;
+    let Frame {
+        before,
+        after,
+        newline,
+    } = frame;
+    let header =
+        |claimed: usize| index_md::render_header_of(documents, total, encoding, claimed, newline);
     // Joined with exact capacities: `format!` grows by doubling, up to twice the megabytes.
     let join = |parts: &[&str]| {
         let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -533,14 +675,19 @@ fn render_md(
         text
     };
     let tail = join(&[&body, after]);
+    let tail_len = tail.len();
     drop(body);
     let head_start = before.len();
+    let md = |text: String, tokens: usize| Md {
+        body_at: text.len() - tail_len,
+        text,
+        tokens,
+    };
     // Nothing changed since the previous run: the same bytes have the count it recorded.
     if let Some((tokens, sha256)) = known.index {
-        let header = index_md::render_header(index, *tokens, newline);
-        let text = join(&[before, &header, &tail]);
+        let text = join(&[before, &header(*tokens), &tail]);
         if crate::analyse::sha256_hex(text.as_bytes()) == *sha256 {
-            return (text, *tokens);
+            return md(text, *tokens);
         }
     }
     // Where the header starts and ends at piece boundaries, the count of the text is the sum
@@ -550,7 +697,7 @@ fn render_md(
         known.blocks.count(encoding, &tail),
     );
     let count = |claimed: usize| {
-        let header = index_md::render_header(index, claimed, newline);
+        let header = header(claimed);
         let text = join(&[before, &header, &tail]);
         let end = head_start + header.len();
         let n = if tokens::is_piece_boundary(&text, head_start)
@@ -569,7 +716,7 @@ fn render_md(
     loop {
         let (text, actual) = count(claimed);
         if actual == claimed {
-            return (text, actual);
+            return md(text, actual);
         }
         if seen.contains(&actual) {
             // Oscillating between values: search near them for a number that states itself.
@@ -583,10 +730,10 @@ fn render_md(
             for c in lo..=hi {
                 let (text, n) = count(c);
                 if n == c {
-                    return (text, c);
+                    return md(text, c);
                 }
             }
-            return (text, actual);
+            return md(text, actual);
         }
         seen.push(actual);
         claimed = actual;

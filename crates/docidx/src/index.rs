@@ -107,6 +107,19 @@ impl Scan {
         ))
     }
 
+    /// The docs read, with their SHA-256 (hex), in path order; files too large or unreadable
+    /// are left out.
+    pub fn hashed(&self) -> impl Iterator<Item = (&walk::DocFile, &str)> {
+        self.discovery
+            .files
+            .iter()
+            .zip(&self.hashes)
+            .filter_map(|(file, hashed)| match hashed {
+                Hashed::Sha256(sha256) => Some((file, sha256.as_str())),
+                _ => None,
+            })
+    }
+
     /// The manifest of the docs read.
     pub fn manifest(&self) -> crate::manifest::Manifest {
         self.discovery

@@ -25,6 +25,7 @@ pub mod navigation;
 pub mod output;
 pub mod render;
 pub mod resolve;
+pub mod splice;
 pub mod tokens;
 pub mod update_tokens;
 pub mod validate;

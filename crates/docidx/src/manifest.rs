@@ -25,7 +25,22 @@ pub fn parse(bytes: &[u8]) -> Option<Manifest> {
 
 /// The manifest as written: pretty JSON with sorted keys and a final newline.
 pub fn render(manifest: &Manifest) -> String {
-    let mut out = serde_json::to_string_pretty(manifest).expect("a map of strings serializes");
+    render_sorted(
+        manifest
+            .iter()
+            .map(|(path, sha256)| (path.as_str(), sha256.as_str())),
+    )
+}
+
+/// [`render`] of the manifest whose entries are `pairs`, sorted by path.
+pub fn render_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
+    struct Sorted<I>(I);
+    impl<'a, I: Iterator<Item = (&'a str, &'a str)> + Clone> serde::Serialize for Sorted<I> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_map(self.0.clone())
+        }
+    }
+    let mut out = serde_json::to_string_pretty(&Sorted(pairs)).expect("strings serialize");
     out.push('\n');
     out
 }

@@ -204,6 +204,71 @@ pub fn digest_file(path: &Path) -> Result<Option<[u8; 32]>> {
     Ok(Some(hasher.finalize().into()))
 }
 
+/// Copies byte ranges of a file into writers through one buffer: ranges asked for in
+/// increasing order read the file once, front to back, however many there are, and never hold
+/// it whole in memory.
+#[derive(Debug)]
+pub struct SpanReader {
+    reader: std::io::BufReader<fs::File>,
+    /// The offset of the reader's next byte.
+    at: u64,
+    len: u64,
+}
+
+impl SpanReader {
+    /// A reader of the file at `path`, or `None` if it does not exist.
+    pub fn open(path: &Path) -> Result<Option<SpanReader>> {
+        let file = match fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        Ok(Some(SpanReader {
+            reader: std::io::BufReader::with_capacity(1 << 16, file),
+            at: 0,
+            len,
+        }))
+    }
+
+    /// The file's length when it was opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file was empty when it was opened.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies the bytes `[start, end)` of the file into `out`; an error if the file does not
+    /// hold them all.
+    pub fn copy(&mut self, [start, end]: [u64; 2], out: &mut dyn Write) -> std::io::Result<()> {
+        use std::io::BufRead;
+        if start > end || end > self.len {
+            return Err(std::io::Error::other("a byte range outside the file"));
+        }
+        match i64::try_from(start).ok().zip(i64::try_from(self.at).ok()) {
+            Some((start, at)) => self.reader.seek_relative(start - at)?,
+            None => return Err(std::io::Error::other("a byte range outside the file")),
+        }
+        self.at = start;
+        let mut left = end - start;
+        while left > 0 {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            out.write_all(&buf[..n])?;
+            self.reader.consume(n);
+            left -= n as u64;
+            self.at += n as u64;
+        }
+        Ok(())
+    }
+}
+
 /// The bytes of `path`, or `None` if it does not exist.
 pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
     match fs::read(path) {

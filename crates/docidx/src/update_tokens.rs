@@ -240,8 +240,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
                     tokenized: 0,
                 });
             }
-            Cached::Unchanged { scan, .. } => Some(scan),
-            Cached::Changed(scan) => scan,
+            cached => cached.into_scan(),
         },
         None => None,
     };

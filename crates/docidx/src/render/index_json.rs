@@ -38,7 +38,7 @@ pub struct Analysis {
 }
 
 /// Totals of the index.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Statistics {
     pub documents: usize,
     pub bytes: u64,
@@ -58,15 +58,28 @@ pub struct Statistics {
 impl Statistics {
     /// The totals of `index`, whose `INDEX.md` is `index_md` with `index_tokens` tokens.
     pub fn of(index: &Index, index_md: &str, index_tokens: usize) -> Statistics {
-        let tokens = index.total_tokens();
+        let mut totals = Statistics::default();
+        for doc in &index.docs {
+            totals.add(doc.bytes, doc.tokens, doc.words);
+        }
+        totals.with_index(index_md, index_tokens)
+    }
+
+    /// Adds one document to the totals.
+    pub fn add(&mut self, bytes: u64, tokens: usize, words: usize) {
+        self.documents += 1;
+        self.bytes += bytes;
+        self.tokens += tokens;
+        self.words += words;
+    }
+
+    /// These totals of the documents with `index_md`, of `index_tokens` tokens, as the index.
+    pub fn with_index(self, index_md: &str, index_tokens: usize) -> Statistics {
         Statistics {
-            documents: index.docs.len(),
-            bytes: index.docs.iter().map(|d| d.bytes).sum(),
-            tokens,
-            words: index.docs.iter().map(|d| d.words).sum(),
             index_tokens,
             index_sha256: crate::analyse::sha256_hex(index_md.as_bytes()),
-            saved_percent: super::saved_percent(index_tokens, tokens),
+            saved_percent: super::saved_percent(index_tokens, self.tokens),
+            ..self
         }
     }
 }
@@ -91,32 +104,116 @@ pub fn write(
     statistics: Statistics,
     navigation: Vec<NavTable>,
 ) -> std::io::Result<()> {
+    write_of(
+        out,
+        index.encoding,
+        settings,
+        &statistics,
+        &navigation,
+        index.docs.iter().map(Entry::Doc),
+        &mut no_kept_entries,
+    )
+    .map(drop)
+}
+
+/// One doc's object in `INDEX.json`.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// Serialized from its analysis.
+    Doc(&'a Doc),
+    /// Kept byte for byte from an `INDEX.json` this docidx version wrote with the same
+    /// settings: the byte range `[start, end)` of its object there.
+    Kept([u64; 2]),
+}
+
+/// Copies a kept entry's bytes (its byte range in an earlier `INDEX.json`) into a writer.
+pub type CopyKept<'c> = dyn FnMut([u64; 2], &mut dyn std::io::Write) -> std::io::Result<()> + 'c;
+
+/// [`CopyKept`] for a run that keeps no entries.
+pub fn no_kept_entries(_: [u64; 2], _: &mut dyn std::io::Write) -> std::io::Result<()> {
+    Err(std::io::Error::other("no earlier INDEX.json to copy from"))
+}
+
+/// Writes `INDEX.json` with the docs given as entries (in path order; `copy_kept` copies the
+/// kept ones), and returns where each doc's object is in it (byte ranges, in the order given).
+/// Byte for byte what serde_json's pretty printer writes for the whole [`IndexJson`].
+pub fn write_of<'a>(
+    out: &mut dyn std::io::Write,
+    encoding: Encoding,
+    settings: &Settings,
+    statistics: &Statistics,
+    navigation: &[NavTable],
+    docs: impl IntoIterator<Item = Entry<'a>>,
+    copy_kept: &mut CopyKept,
+) -> std::io::Result<Vec<[u64; 2]>> {
     #[derive(Serialize)]
-    struct View<'a> {
+    struct Head<'a> {
         schema_version: u32,
         generator: Generator,
         encoding: Encoding,
         analysis: Analysis,
-        statistics: Statistics,
-        navigation: Vec<NavTable>,
-        documents: &'a [Doc],
+        statistics: &'a Statistics,
+        navigation: &'a [NavTable],
     }
-    let view = View {
+    let head = Head {
         schema_version: SCHEMA_VERSION,
         generator: Generator {
             name: crate::GENERATOR.into(),
             version: crate::VERSION.into(),
         },
-        encoding: index.encoding,
+        encoding,
         analysis: Analysis {
             summary_chars: settings.summary_chars,
         },
         statistics,
         navigation,
-        documents: &index.docs,
     };
-    serde_json::to_writer_pretty(&mut *out, &view)?;
-    out.write_all(b"\n")
+    let mut text = serde_json::to_vec_pretty(&head)?;
+    // `{ … \n}`: the documents go before the closing brace, as the last field.
+    debug_assert!(text.ends_with(b"\n}"));
+    text.truncate(text.len() - 2);
+    text.extend_from_slice(b",\n  \"documents\": [");
+    out.write_all(&text)?;
+    let mut at = text.len() as u64;
+    let mut spans = Vec::new();
+    let mut scratch = Vec::new();
+    for entry in docs {
+        let separator: &[u8] = if spans.is_empty() {
+            b"\n    "
+        } else {
+            b",\n    "
+        };
+        out.write_all(separator)?;
+        at += separator.len() as u64;
+        let start = at;
+        match entry {
+            Entry::Kept(span) => {
+                copy_kept(span, out)?;
+                at += span[1] - span[0];
+            }
+            Entry::Doc(doc) => {
+                scratch.clear();
+                serde_json::to_writer_pretty(&mut scratch, doc)?;
+                // Pretty JSON has line breaks only between tokens (a string escapes its own),
+                // so indenting the lines nests the object two levels down.
+                for (i, line) in scratch.split(|&b| b == b'\n').enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n    ")?;
+                        at += 5;
+                    }
+                    out.write_all(line)?;
+                    at += line.len() as u64;
+                }
+            }
+        }
+        spans.push([start, at]);
+    }
+    out.write_all(if spans.is_empty() {
+        b"]\n}\n"
+    } else {
+        b"\n  ]\n}\n"
+    })?;
+    Ok(spans)
 }
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.
@@ -137,5 +234,92 @@ pub fn reusable_docs(previous: IndexJson, settings: &Settings) -> Vec<Doc> {
         previous.documents
     } else {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `write_of` writes, by hand around the documents, what serde_json's pretty printer
+    /// writes for the whole file; kept entries are copied where their spans say.
+    #[test]
+    fn written_by_hand_as_serde_writes_it() {
+        let settings = Settings {
+            encoding: Encoding::O200kBase,
+            summary_chars: 200,
+        };
+        let docs: Vec<Doc> = [
+            (
+                "a.md",
+                "# A\n\nText with \"quotes\" and a\nbreak. [b](b.md#x)\n",
+            ),
+            (
+                "b.md",
+                "---\ntitle: B\ntags: [x, y]\n---\n# B\n\n## X\n\nSome.\n",
+            ),
+            ("c/d.md", ""),
+        ]
+        .iter()
+        .map(|(path, text)| crate::analyse::analyse(path, text.as_bytes(), &settings).0)
+        .collect();
+        let navigation = crate::navigation::extract(
+            "## By Task\n\n| Task | Read |\n|---|---|\n| Build | [a](a.md) |\n",
+            "",
+        );
+        assert!(!navigation.is_empty());
+        for docs in [&docs[..], &docs[..1], &[]] {
+            let index = Index {
+                encoding: settings.encoding,
+                docs: docs.to_vec(),
+            };
+            let statistics = Statistics::of(&index, "x", 1);
+            let whole = IndexJson {
+                schema_version: SCHEMA_VERSION,
+                generator: Generator {
+                    name: crate::GENERATOR.into(),
+                    version: crate::VERSION.into(),
+                },
+                encoding: index.encoding,
+                analysis: Analysis {
+                    summary_chars: settings.summary_chars,
+                },
+                statistics: statistics.clone(),
+                navigation: navigation.clone(),
+                documents: index.docs.clone(),
+            };
+            let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            let mut out = Vec::new();
+            let spans = write_of(
+                &mut out,
+                index.encoding,
+                &settings,
+                &statistics,
+                &navigation,
+                index.docs.iter().map(Entry::Doc),
+                &mut no_kept_entries,
+            )
+            .unwrap();
+            assert_eq!(String::from_utf8(out.clone()).unwrap(), expected);
+            assert_eq!(parse(&out).unwrap(), whole);
+            // Each span holds its doc's object; copying them gives the same file again.
+            for (&[a, b], doc) in spans.iter().zip(&index.docs) {
+                let bytes = &out[a as usize..b as usize];
+                assert_eq!(&serde_json::from_slice::<Doc>(bytes).unwrap(), doc);
+            }
+            let mut again = Vec::new();
+            let respans = write_of(
+                &mut again,
+                index.encoding,
+                &settings,
+                &statistics,
+                &navigation,
+                spans.iter().map(|&span| Entry::Kept(span)),
+                &mut |[a, b], w| w.write_all(&out[a as usize..b as usize]),
+            )
+            .unwrap();
+            assert_eq!(again, out);
+            assert_eq!(respans, spans);
+        }
     }
 }

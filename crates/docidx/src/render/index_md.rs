@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::analyse::{shorten, Doc, Section};
+use crate::config::Encoding;
 use crate::index::Index;
 use crate::render::{saved_percent, thousands};
 use crate::resolve::{parent_dir, percent_encode_path, relative_link};
@@ -25,7 +26,23 @@ pub struct Detail {
 /// The header of the generated region: who wrote it and the totals, including `index_tokens`,
 /// the token count of the whole `INDEX.md`. Ends with a blank line.
 pub fn render_header(index: &Index, index_tokens: usize, newline: &str) -> String {
-    let total = index.total_tokens();
+    render_header_of(
+        index.docs.len(),
+        index.total_tokens(),
+        index.encoding,
+        index_tokens,
+        newline,
+    )
+}
+
+/// [`render_header`] from the totals: `documents` docs of `total` tokens in `encoding`.
+pub fn render_header_of(
+    documents: usize,
+    total: usize,
+    encoding: Encoding,
+    index_tokens: usize,
+    newline: &str,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -44,9 +61,9 @@ pub fn render_header(index: &Index, index_tokens: usize, newline: &str) -> Strin
         out,
         "**This index: {} tokens; the {} docs it covers: {} tokens ({saved}).** Counted with {}.",
         thousands(index_tokens),
-        thousands(index.docs.len()),
+        thousands(documents),
         thousands(total),
-        index.encoding
+        encoding
     );
     out.push('\n');
     with_newline(out, newline)
@@ -55,46 +72,105 @@ pub fn render_header(index: &Index, index_tokens: usize, newline: &str) -> Strin
 /// The body of the generated region: the docs grouped by folder. `index_dir` is the
 /// root-relative folder of `INDEX.md`, which the links are relative to.
 pub fn render_body(index: &Index, index_dir: &str, detail: Detail, newline: &str) -> String {
-    let mut out = String::new();
-    let mut folders: BTreeMap<&str, Vec<&Doc>> = BTreeMap::new();
-    for doc in &index.docs {
-        folders.entry(parent_dir(&doc.path)).or_default().push(doc);
+    render_body_of(
+        index.docs.iter().map(|d| (d.path.as_str(), Lines::Doc(d))),
+        index_dir,
+        detail,
+        newline,
+    )
+    .text
+}
+
+/// One doc's lines in the body of `INDEX.md`.
+#[derive(Debug, Clone, Copy)]
+pub enum Lines<'a> {
+    /// Rendered from its analysis.
+    Doc(&'a Doc),
+    /// Kept from an `INDEX.md` rendered before with the same settings and newline.
+    Kept(&'a str),
+}
+
+/// A rendered body and where each doc's lines are in it.
+#[derive(Debug)]
+pub struct Body {
+    pub text: String,
+    /// Byte range of each doc's lines, in the order the docs were given.
+    pub spans: Vec<[usize; 2]>,
+}
+
+/// [`render_body`] of docs given by path (`/`-separated, in any order), each rendered or kept.
+pub fn render_body_of<'a>(
+    docs: impl IntoIterator<Item = (&'a str, Lines<'a>)>,
+    index_dir: &str,
+    detail: Detail,
+    newline: &str,
+) -> Body {
+    let mut folders: BTreeMap<&str, Vec<(usize, Lines)>> = BTreeMap::new();
+    let mut count = 0;
+    for (i, (path, lines)) in docs.into_iter().enumerate() {
+        folders
+            .entry(parent_dir(path))
+            .or_default()
+            .push((i, lines));
+        count = i + 1;
     }
+    let mut text = String::new();
+    let mut spans = vec![[0, 0]; count];
+    let mut scratch = String::new();
     for (folder, docs) in folders {
-        if folder.is_empty() {
-            out.push_str("### ./\n\n");
+        let heading = if folder.is_empty() {
+            "### ./\n\n".to_string()
         } else {
-            let _ = writeln!(out, "### {}/\n", escape(folder));
-        }
-        for doc in docs {
-            let link = percent_encode_path(&relative_link(index_dir, &doc.path));
-            let _ = write!(out, "- [{}]({})", escape(&doc.title), link);
-            let summary = match detail.summary_chars {
-                Some(n) => shorten(&doc.summary, n),
-                None => doc.summary.clone(),
-            };
-            if !summary.is_empty() {
-                let _ = write!(out, " — {}", escape(&summary));
-            }
-            let _ = writeln!(out, " ({} tokens)", thousands(doc.tokens));
-            if detail.sections_over.is_some_and(|limit| doc.tokens > limit) {
-                for s in main_sections(doc) {
-                    let _ = writeln!(
-                        out,
-                        "  - [{}]({}#{}): lines {}-{}, {} tokens",
-                        escape(&s.heading),
-                        link,
-                        s.anchor,
-                        s.start_line,
-                        s.end_line,
-                        thousands(s.tokens)
-                    );
+            format!("### {}/\n\n", escape(folder))
+        };
+        text.push_str(&with_newline(heading, newline));
+        for (i, lines) in docs {
+            let start = text.len();
+            match lines {
+                Lines::Kept(kept) => text.push_str(kept),
+                Lines::Doc(doc) => {
+                    scratch.clear();
+                    doc_lines(&mut scratch, doc, index_dir, detail);
+                    if newline == "\n" {
+                        text.push_str(&scratch);
+                    } else {
+                        text.push_str(&scratch.replace('\n', newline));
+                    }
                 }
             }
+            spans[i] = [start, text.len()];
         }
-        out.push('\n');
+        text.push_str(newline);
     }
-    with_newline(out, newline)
+    Body { text, spans }
+}
+
+/// A doc's lines: its link, title, summary and count, then its main sections if it is large.
+fn doc_lines(out: &mut String, doc: &Doc, index_dir: &str, detail: Detail) {
+    let link = percent_encode_path(&relative_link(index_dir, &doc.path));
+    let _ = write!(out, "- [{}]({})", escape(&doc.title), link);
+    let summary = match detail.summary_chars {
+        Some(n) => shorten(&doc.summary, n),
+        None => doc.summary.clone(),
+    };
+    if !summary.is_empty() {
+        let _ = write!(out, " — {}", escape(&summary));
+    }
+    let _ = writeln!(out, " ({} tokens)", thousands(doc.tokens));
+    if detail.sections_over.is_some_and(|limit| doc.tokens > limit) {
+        for s in main_sections(doc) {
+            let _ = writeln!(
+                out,
+                "  - [{}]({}#{}): lines {}-{}, {} tokens",
+                escape(&s.heading),
+                link,
+                s.anchor,
+                s.start_line,
+                s.end_line,
+                thousands(s.tokens)
+            );
+        }
+    }
 }
 
 fn with_newline(text: String, newline: &str) -> String {

@@ -379,8 +379,7 @@ fn read_tree(
         (generate::Cached::Unchanged { stamp, scan, .. }, Some(docs)) => {
             Found::Fresh { stamp, scan, docs }
         }
-        (generate::Cached::Unchanged { scan, .. }, None) => Found::Stale(Some(scan)),
-        (generate::Cached::Changed(scan), _) => Found::Stale(scan),
+        (cached, _) => Found::Stale(cached.into_scan()),
     };
     Ok((index_file?, found))
 }

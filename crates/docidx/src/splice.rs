@@ -1,0 +1,297 @@
+//! A `generate` run after a few docs changed: only those docs are read and analysed again.
+//! The entries of the others are copied byte for byte from the `INDEX.md` and `INDEX.json`
+//! the last run wrote, which the cache vouches for, so the run costs the changed docs, the
+//! walk, read and hash of the tree, and writing the outputs.
+//!
+//! It applies when the stamp's settings match and every output is exactly as the last run
+//! wrote it; anything else (an output edited by hand, a budget, `llms.txt`, a missing or
+//! inconsistent cache) takes the full path of [`crate::generate::plan`]. Either way the
+//! outputs are the same bytes.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use crate::analyse::{self, Doc};
+use crate::cache::{self, Record, Row, Spliced, Stamp};
+use crate::config::Config;
+use crate::error::{Result, Warning};
+use crate::generate::{self, Frame, Known, Layout, Options, Plan};
+use crate::index::{self, Scan};
+use crate::manifest::{self, Changes};
+use crate::output::{read_if_exists, Output, SpanReader};
+use crate::render::index_json::{self, Entry, Statistics};
+use crate::render::index_md::{self, Detail, Lines};
+use crate::tokens;
+use crate::walk;
+
+/// The plan of a run where only docs changed since the stamp (`digests`: the outputs'
+/// digests, which match it), or `None` when the full path must run instead.
+pub fn plan(
+    config: &Config,
+    layout: &Layout,
+    options: &Options,
+    stamp: &Stamp,
+    scan: &Scan,
+    digests: &[[u8; 32]],
+) -> Result<Option<Plan>> {
+    if config.budget.is_some() || config.llms_txt || !config.cache {
+        return Ok(None);
+    }
+    let Some(table) = cache::load_table(&layout.root, stamp) else {
+        return Ok(None);
+    };
+    // The outputs the spans point into. They were hashed a moment ago; if one changes before
+    // the new outputs are written, `write_all` finds it and writes nothing.
+    let (Some(md_bytes), Some(mut json)) = (
+        read_if_exists(&layout.index_md)?,
+        SpanReader::open(&layout.index_json)?,
+    ) else {
+        return Ok(None);
+    };
+    let Ok(md_text) = std::str::from_utf8(&md_bytes) else {
+        return Ok(None);
+    };
+    let frame = Frame::of(&layout.index_md, Some(&md_bytes), options.force)?;
+    if frame.newline != table.newline {
+        return Ok(None);
+    }
+
+    // Each doc in path order: kept (same path and bytes as in the table) or to analyse.
+    let by_path: HashMap<&str, usize> = table
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.path.as_str(), i))
+        .collect();
+    let mut rows = Vec::new();
+    let mut changed: Vec<&walk::DocFile> = Vec::new();
+    for (file, sha256) in scan.hashed() {
+        match by_path.get(file.rel.as_str()) {
+            Some(&i) if table.docs[i].sha256 == sha256 => rows.push(Row::Kept(i)),
+            _ => {
+                rows.push(Row::Fresh(changed.len()));
+                changed.push(file);
+            }
+        }
+    }
+    drop(by_path);
+    // Every span the run copies must lie in the files it copies from.
+    let md_of = |i: usize| {
+        let [a, b] = table.docs[i].md;
+        md_text.get(a as usize..b as usize)
+    };
+    let json_len = json.len();
+    let json_of = |i: usize| {
+        let [a, b] = table.docs[i].json;
+        (a <= b && b <= json_len).then_some([a, b])
+    };
+    let kept = || {
+        rows.iter().filter_map(|r| match r {
+            Row::Kept(i) => Some(*i),
+            Row::Fresh(_) => None,
+        })
+    };
+    if kept().any(|i| md_of(i).is_none() || json_of(i).is_none()) {
+        return Ok(None);
+    }
+
+    let Some(fresh) = analyse_changed(layout, config, &changed)? else {
+        return Ok(None);
+    };
+    let path_of = |row: &Row| match *row {
+        Row::Kept(i) => table.docs[i].path.as_str(),
+        Row::Fresh(j) => fresh[j].path.as_str(),
+    };
+
+    let mut totals = Statistics::default();
+    for row in &rows {
+        match *row {
+            Row::Kept(i) => {
+                let e = &table.docs[i];
+                totals.add(e.bytes, e.tokens, e.words);
+            }
+            Row::Fresh(j) => {
+                let d = &fresh[j];
+                totals.add(d.bytes, d.tokens, d.words);
+            }
+        }
+    }
+    let body = index_md::render_body_of(
+        rows.iter().map(|row| {
+            let lines = match *row {
+                Row::Kept(i) => Lines::Kept(md_of(i).expect("checked above")),
+                Row::Fresh(j) => Lines::Doc(&fresh[j]),
+            };
+            (path_of(row), lines)
+        }),
+        &layout.index_dir,
+        Detail {
+            sections_over: Some(config.section_threshold),
+            summary_chars: None,
+        },
+        frame.newline,
+    );
+    drop(md_bytes);
+    let known_index = (!stamp.statistics.index_sha256.is_empty()).then(|| {
+        (
+            stamp.statistics.index_tokens,
+            stamp.statistics.index_sha256.clone(),
+        )
+    });
+    let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
+    let md = generate::render_md(
+        body.text,
+        (totals.documents, totals.tokens, config.encoding),
+        &frame,
+        Known {
+            index: known_index.as_ref(),
+            blocks: &blocks,
+        },
+    );
+    let statistics = totals.with_index(&md.text, md.tokens);
+
+    let navigation = frame.navigation(&layout.index_dir);
+    let settings = index::settings(config);
+    let (json_output, json_spans) = generate::json_output(
+        layout.index_json.clone(),
+        Some(digests[1]),
+        options.check,
+        |w| {
+            index_json::write_of(
+                w,
+                config.encoding,
+                &settings,
+                &statistics,
+                &navigation,
+                rows.iter().map(|row| match *row {
+                    Row::Kept(i) => Entry::Kept(json_of(i).expect("checked above")),
+                    Row::Fresh(j) => Entry::Doc(&fresh[j]),
+                }),
+                &mut |span, w| json.copy(span, w),
+            )
+        },
+    )?;
+    drop(json);
+
+    // Changes since the last run, whose manifest the table holds (in the same order).
+    let mut seen = vec![false; table.docs.len()];
+    let mut changes = Changes::default();
+    for row in &rows {
+        match *row {
+            Row::Kept(i) => seen[i] = true,
+            Row::Fresh(j) => match table.docs.binary_search_by(|e| e.path.cmp(&fresh[j].path)) {
+                Ok(i) => {
+                    seen[i] = true;
+                    changes.changed.push(fresh[j].path.clone());
+                }
+                Err(_) => changes.added.push(fresh[j].path.clone()),
+            },
+        }
+    }
+    changes.removed = (table.docs.iter().zip(&seen))
+        .filter(|(_, seen)| !**seen)
+        .map(|(e, _)| e.path.clone())
+        .collect();
+    let docs = || {
+        rows.iter().map(|row| match *row {
+            Row::Kept(i) => (table.docs[i].path.as_str(), table.docs[i].sha256.as_str()),
+            Row::Fresh(j) => (fresh[j].path.as_str(), fresh[j].sha256.as_str()),
+        })
+    };
+    let manifest_text = manifest::render_sorted(docs());
+    let docs_digest = cache::docs_digest(docs());
+
+    // Warnings: the walk's and reading's, the kept docs' as the stamp has them, the new ones.
+    let kept_paths: HashSet<&str> = kept().map(|i| table.docs[i].path.as_str()).collect();
+    let mut kept_warnings: HashMap<String, Vec<Warning>> = HashMap::new();
+    for w in stamp
+        .doc_warnings()
+        .filter(|w| kept_paths.contains(w.path.as_str()))
+    {
+        kept_warnings.entry(w.path.clone()).or_default().push(w);
+    }
+    let mut doc_warnings = Vec::new();
+    for row in &rows {
+        match *row {
+            Row::Kept(i) => {
+                if let Some(ws) = kept_warnings.remove(table.docs[i].path.as_str()) {
+                    doc_warnings.extend(ws);
+                }
+            }
+            Row::Fresh(j) => doc_warnings.extend(fresh[j].path_warnings()),
+        }
+    }
+    let mut warnings = scan.warnings();
+    warnings.extend(doc_warnings.iter().cloned());
+    warnings.sort();
+
+    let body_at = md.body_at as u64;
+    let outputs = vec![
+        Output::with_digest(
+            layout.index_md.clone(),
+            md.text.into_bytes(),
+            Some(digests[0]),
+        ),
+        json_output,
+        Output::with_digest(layout.manifest.clone(), manifest_text, Some(digests[2])),
+    ];
+    let analysed = fresh.len();
+    let record = (!options.check).then(|| Record {
+        stamp: generate::new_stamp(
+            config,
+            layout,
+            docs_digest,
+            &outputs,
+            statistics.clone(),
+            doc_warnings,
+            Vec::new(),
+        ),
+        index_blocks: blocks.into_used(),
+        newline: frame.newline.to_string(),
+        spans: generate::spans_of(&json_spans, &body.spans, body_at),
+        spliced: Some(Spliced { table, rows, fresh }),
+    });
+    Ok(Some(Plan {
+        outputs,
+        index: None,
+        statistics,
+        changes,
+        warnings,
+        incomplete: false,
+        analysed,
+        budget_notes: Vec::new(),
+        cache: record,
+    }))
+}
+
+/// Reads and analyses the changed docs in parallel; `None` if one can no longer be read as
+/// it was when the tree was scanned (the full path then reports it).
+fn analyse_changed(
+    layout: &Layout,
+    config: &Config,
+    changed: &[&walk::DocFile],
+) -> Result<Option<Vec<Doc>>> {
+    let settings = index::settings(config);
+    let pool = index::thread_pool(&layout.root, config)?;
+    Ok(pool.install(|| {
+        changed
+            .par_iter()
+            .map(
+                |file| match walk::read_doc(&file.path, config.max_file_size) {
+                    // The warnings returned are the doc's own (`Doc::path_warnings`).
+                    Ok(walk::Content::Bytes(bytes)) => Some(
+                        analyse::analyse_hashed(
+                            &file.rel,
+                            &bytes,
+                            analyse::sha256_hex(&bytes),
+                            &settings,
+                        )
+                        .0,
+                    ),
+                    _ => None,
+                },
+            )
+            .collect()
+    }))
+}
