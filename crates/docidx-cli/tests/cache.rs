@@ -173,7 +173,7 @@ fn update_tokens_check_passes_on_an_unchanged_tree_and_writing_drops_the_stamp()
     let dir = tree("update-tokens");
     let root = dir.path();
     ok(docidx(root, &["generate", "-q", "--force"]));
-    let stamp = root.join(".docidx-cache/stamp-v1.json");
+    let stamp = root.join(".docidx-cache/stamp-v2.json");
     assert!(stamp.exists());
     let before = docidx(root, &["update-tokens", "--check"]);
     let no_cache = docidx(root, &["update-tokens", "--check", "--no-cache"]);
@@ -215,7 +215,7 @@ fn validate_of_an_unchanged_tree_takes_links_and_anchors_from_the_cache() {
     let run = |extra: &[&str]| validate_json(root, extra).1;
     let honest = run(&[]);
     // Drop every section anchor from the cache: a run that uses it reports more anchors missing.
-    let links = root.join(".docidx-cache/links-v1.json");
+    let links = root.join(".docidx-cache/links-v2.json");
     let text = fs::read_to_string(&links).unwrap();
     let facts: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     let emptied: Vec<serde_json::Value> = facts
@@ -225,10 +225,23 @@ fn validate_of_an_unchanged_tree_takes_links_and_anchors_from_the_cache() {
             f
         })
         .collect();
-    fs::write(&links, serde_json::to_string(&emptied).unwrap()).unwrap();
+    let emptied = serde_json::to_string(&emptied).unwrap();
+    fs::write(&links, &emptied).unwrap();
+    // The stamp names the links file it was written with.
+    let stamp_path = root.join(".docidx-cache/stamp-v2.json");
+    let mut stamp: serde_json::Value =
+        serde_json::from_slice(&fs::read(&stamp_path).unwrap()).unwrap();
+    let honest_links = stamp["links"].as_str().unwrap().to_string();
+    assert_eq!(honest_links, docidx::analyse::sha256_hex(text.as_bytes()));
+    stamp["links"] = docidx::analyse::sha256_hex(emptied.as_bytes()).into();
+    fs::write(&stamp_path, stamp.to_string()).unwrap();
     let count = |json: &str| json.matches("broken-anchor").count();
     assert!(count(&run(&[])) > count(&honest), "{honest}");
     assert_eq!(run(&["--no-cache"]), honest);
+    // A links file the stamp does not name is not used.
+    stamp["links"] = honest_links.into();
+    fs::write(&stamp_path, stamp.to_string()).unwrap();
+    assert_eq!(run(&[]), honest);
 }
 
 #[test]
@@ -388,4 +401,24 @@ fn a_run_after_a_doc_changed_takes_the_other_docs_from_the_cache() {
     // Without the cache, the honest count.
     ok(docidx(root, &["generate", "-q", "--no-cache"]));
     assert!(total(root) - honest < 20);
+}
+
+#[test]
+fn block_counts_survive_a_run_that_knew_the_whole_count() {
+    let dir = tree("nested");
+    let root = dir.path();
+    let blocks = || -> usize {
+        let text = fs::read(root.join(".docidx-cache/index-blocks-v1.json")).unwrap();
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&text).unwrap();
+        map.len()
+    };
+    ok(docidx(root, &["generate", "-q"]));
+    let counted = blocks();
+    assert!(counted > 1, "{counted}");
+    // Without the stamp the next run takes the full path, where INDEX.json knows the count of
+    // the INDEX.md it writes: the blocks' counts must stay for the next change.
+    fs::remove_file(root.join(".docidx-cache/stamp-v2.json")).unwrap();
+    ok(docidx(root, &["generate", "-q"]));
+    assert_eq!(blocks(), counted);
 }

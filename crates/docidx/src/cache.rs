@@ -35,9 +35,9 @@ use crate::render::index_json::Statistics;
 /// The cache folder, directly under the root.
 pub const CACHE_DIR: &str = ".docidx-cache";
 /// The stamp's file name; the number changes when its shape does.
-const STAMP_FILE: &str = "stamp-v1.json";
+const STAMP_FILE: &str = "stamp-v2.json";
 /// The docs as the link rules need them ([`LinkFacts`]), written with the stamp.
-const LINKS_FILE: &str = "links-v1.json";
+const LINKS_FILE: &str = "links-v2.json";
 /// The token counts of `INDEX.md`'s blocks, by digest of encoding and block.
 const BLOCKS_FILE: &str = "index-blocks-v1.json";
 /// Each doc's totals and where its entries are in the outputs ([`Table`]).
@@ -61,6 +61,9 @@ pub struct Stamp {
     pub warnings: Vec<(String, Option<usize>, String)>,
     /// What that run left out of `INDEX.md` to meet the budget.
     pub budget_notes: Vec<String>,
+    /// The SHA-256 (hex) of the links file written with it (set by [`store`]).
+    #[serde(default)]
+    pub links: String,
 }
 
 impl Stamp {
@@ -168,31 +171,34 @@ pub fn load_blocks(root: &Path, config: &Config) -> std::collections::HashMap<St
         .unwrap_or_default()
 }
 
-/// What the link rules need of one doc.
+/// What the link rules need of one doc (empty lists are left out of the file).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 struct LinkFacts {
     path: String,
-    sha256: String,
     tokens: usize,
     /// The anchors of its sections, in order.
+    #[serde(default)]
     sections: Vec<String>,
     /// Its explicit anchors.
+    #[serde(default)]
     anchors: Vec<String>,
     /// Its links to files and anchors of the tree.
+    #[serde(default)]
     links: Vec<Link>,
+    #[serde(default)]
     warnings: Vec<DocWarning>,
 }
 
-/// The docs the stamp describes, with what the link rules need (paths, hashes, counts,
-/// anchors, relative links, warnings) and nothing else: titles, summaries, sections' lines and front
-/// matter are empty. `None` when the file is missing or is not of these docs.
+/// The docs the stamp describes, in path order, with what the link rules need (paths, counts,
+/// anchors, relative links, warnings) and nothing else: hashes (the scan has them), titles,
+/// summaries, sections' lines and front matter are empty. `None` when the file is missing or
+/// is not the one written with the stamp.
 pub fn load_link_docs(root: &Path, stamp: &Stamp) -> Option<Vec<Doc>> {
     let bytes = read(root, LINKS_FILE)?;
-    let facts: Vec<LinkFacts> = serde_json::from_slice(&bytes).ok()?;
-    let digest = docs_digest(facts.iter().map(|f| (f.path.as_str(), f.sha256.as_str())));
-    if digest != stamp.docs {
+    if crate::analyse::sha256_hex(&bytes) != stamp.links {
         return None;
     }
+    let facts: Vec<LinkFacts> = serde_json::from_slice(&bytes).ok()?;
     Some(
         facts
             .into_iter()
@@ -200,7 +206,7 @@ pub fn load_link_docs(root: &Path, stamp: &Stamp) -> Option<Vec<Doc>> {
                 path: f.path,
                 bytes: 0,
                 lines: 0,
-                sha256: f.sha256,
+                sha256: String::new(),
                 tokens: f.tokens,
                 words: 0,
                 title: String::new(),
@@ -397,11 +403,14 @@ pub enum Row {
 #[derive(Serialize)]
 struct Facts<'a> {
     path: &'a str,
-    sha256: &'a str,
     tokens: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     sections: Vec<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     anchors: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     links: Vec<&'a Link>,
+    #[serde(skip_serializing_if = "<[DocWarning]>::is_empty")]
     warnings: &'a [DocWarning],
 }
 
@@ -409,7 +418,6 @@ impl<'a> Facts<'a> {
     fn of(d: &'a Doc) -> Facts<'a> {
         Facts {
             path: &d.path,
-            sha256: &d.sha256,
             tokens: d.tokens,
             sections: d.sections.iter().map(|s| s.anchor.as_str()).collect(),
             anchors: &d.anchors,
@@ -552,11 +560,8 @@ pub fn store<'a>(
         for (e, links) in entries.iter_mut().zip(links) {
             e.links = links;
         }
-        let table = render_table(
-            &record.newline,
-            &crate::analyse::sha256_hex(&facts),
-            &entries,
-        );
+        let links_sha256 = crate::analyse::sha256_hex(&facts);
+        let table = render_table(&record.newline, &links_sha256, &entries);
         drop(entries);
         // Not synced: a cache file lost in a crash costs the next run time, nothing else (the
         // stamp is checked against the outputs' bytes).
@@ -573,7 +578,11 @@ pub fn store<'a>(
             BLOCKS_FILE,
             &serde_json::to_vec(&record.index_blocks).expect("counts serialize"),
         )?;
-        let mut text = serde_json::to_vec(&record.stamp).expect("a stamp serializes");
+        let stamp = Stamp {
+            links: links_sha256,
+            ..record.stamp.clone()
+        };
+        let mut text = serde_json::to_vec(&stamp).expect("a stamp serializes");
         text.push(b'\n');
         atomic(STAMP_FILE, &text)
     })();

@@ -485,6 +485,7 @@ pub(crate) fn new_stamp(
             .map(|w| (w.path, w.line, w.message))
             .collect(),
         budget_notes,
+        links: String::new(),
     }
 }
 
@@ -687,6 +688,8 @@ pub(crate) fn render_md(
     if let Some((tokens, sha256)) = known.index {
         let text = join(&[before, &header(*tokens), &tail]);
         if crate::analyse::sha256_hex(text.as_bytes()) == *sha256 {
+            // The blocks' counts stay in the cache for the next change.
+            known.blocks.keep(encoding, &tail);
             return md(text, *tokens);
         }
     }

@@ -133,6 +133,18 @@ impl BlockMemo {
 
     /// The number of tokens in `text`; blocks seen before are not counted again.
     pub fn count(&self, encoding: Encoding, text: &str) -> usize {
+        self.blocks(encoding, text, true)
+    }
+
+    /// Keeps the known counts of `text`'s blocks for [`BlockMemo::into_used`] without counting
+    /// the others: for a text whose whole count is known already.
+    pub fn keep(&self, encoding: Encoding, text: &str) {
+        self.blocks(encoding, text, false);
+    }
+
+    /// The sum of the counts of `text`'s blocks, counting the unknown ones if `count_new`
+    /// (otherwise they count 0 and are not kept).
+    fn blocks(&self, encoding: Encoding, text: &str, count_new: bool) -> usize {
         use rayon::prelude::*;
         let mut cuts: Vec<usize> = text
             .match_indices('\n')
@@ -144,14 +156,14 @@ impl BlockMemo {
         cuts.dedup();
         let counted: Vec<(String, usize)> = cuts
             .par_windows(2)
-            .map(|w| {
+            .filter_map(|w| {
                 let block = &text[w[0]..w[1]];
                 let key = Self::key(encoding, block);
-                let n = match self.known.get(&key) {
-                    Some(&n) => n,
-                    None => count(encoding, block),
-                };
-                (key, n)
+                match self.known.get(&key) {
+                    Some(&n) => Some((key, n)),
+                    None if count_new => Some((key, count(encoding, block))),
+                    None => None,
+                }
             })
             .collect();
         let total = counted.iter().map(|(_, n)| n).sum();
@@ -447,6 +459,13 @@ mod tests {
             assert_eq!(after.len(), 5);
             assert_eq!(after.keys().filter(|k| !used.contains_key(*k)).count(), 1);
         }
+        // Keeping without counting: the known blocks stay, the unknown one is left out.
+        let memo = BlockMemo::new(BlockMemo::default().tap(text));
+        memo.keep(
+            Encoding::O200kBase,
+            &text.replace("alpha beta", "alpha gamma"),
+        );
+        assert_eq!(memo.into_used().len(), 4);
         // A stored count is trusted for its block: a wrong one shows it was used.
         let mut lie: std::collections::HashMap<String, usize> = BlockMemo::default().tap(text);
         for n in lie.values_mut() {

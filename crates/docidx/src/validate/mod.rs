@@ -214,6 +214,10 @@ pub(crate) struct IndexFile {
     pub generated: Option<std::ops::Range<usize>>,
     /// The 1-based lines of that region, the end marker's included.
     pub generated_lines: Option<std::ops::RangeInclusive<usize>>,
+    /// Whether `doc` is the analysis of the text with the generated region's lines emptied
+    /// but its headings (its byte counts are off, its lines, sections, anchors and links
+    /// right): all a run needs of a region the cache vouches for.
+    pub partial: bool,
 }
 
 impl IndexFile {
@@ -364,7 +368,12 @@ fn read_tree(
             let link_docs = side_stamp
                 .as_ref()
                 .and_then(|stamp| crate::cache::load_link_docs(root, stamp));
-            (read_index_file(root, config, index_path), link_docs)
+            // With link facts, the cache likely vouches for the generated region.
+            let partial = link_docs.is_some();
+            (
+                read_index_file(root, config, index_path, partial),
+                link_docs,
+            )
         });
         let cached = match stamp {
             Some(stamp) => generate::check_stamp(root, config, layout, stamp),
@@ -381,7 +390,19 @@ fn read_tree(
         }
         (cached, _) => Found::Stale(cached.into_scan()),
     };
-    Ok((index_file?, found))
+    let mut index_file = index_file?;
+    if let (Found::Stale(_), Some(f)) = (&found, &mut index_file) {
+        if f.partial {
+            // Nothing vouches for the generated region: analyse all of it.
+            f.doc = analyse::analyse_structure(
+                &f.rel,
+                f.text.as_bytes(),
+                &crate::index::settings(config),
+            );
+            f.partial = false;
+        }
+    }
+    Ok((index_file, found))
 }
 
 /// The docs the rules look at, and what is known about the outputs.
@@ -401,8 +422,12 @@ impl Subject {
         config: &Config,
         stamp: crate::cache::Stamp,
         scan: &crate::index::Scan,
-        docs: Vec<Doc>,
+        mut docs: Vec<Doc>,
     ) -> Subject {
+        // The same docs in the same order: the stamp vouches for both.
+        for (doc, (_, sha256)) in docs.iter_mut().zip(scan.hashed()) {
+            doc.sha256 = sha256.to_string();
+        }
         let index = Index {
             encoding: config.encoding,
             docs,
@@ -450,14 +475,23 @@ impl Subject {
     }
 }
 
-/// Reads and analyses the `INDEX.md` to check; `None` if there is none.
-fn read_index_file(root: &Path, config: &Config, index_path: &Path) -> Result<Option<IndexFile>> {
+/// Reads and analyses the `INDEX.md` to check; `None` if there is none. With `partial`, the
+/// lines of its generated region are emptied but its headings before the analysis
+/// ([`IndexFile::partial`]).
+fn read_index_file(
+    root: &Path,
+    config: &Config,
+    index_path: &Path,
+    partial: bool,
+) -> Result<Option<IndexFile>> {
     match std::fs::read(index_path) {
         Ok(bytes) => {
             let rel = relative(root, index_path);
             let settings = crate::index::settings(config);
-            let doc = analyse::analyse_structure(&rel, &bytes, &settings);
+            // Invalid UTF-8 is analysed as read, in full.
+            let partial = partial && std::str::from_utf8(&bytes).is_ok();
             let text = String::from_utf8_lossy(&bytes).into_owned();
+            drop(bytes);
             // The markers are found once; a broken pair counts as none (generate reports it).
             let (generated, generated_lines) = match markers::find(&text) {
                 Ok(Some(r)) => {
@@ -470,11 +504,21 @@ fn read_index_file(root: &Path, config: &Config, index_path: &Path) -> Result<Op
                 }
                 _ => (None, None),
             };
+            let partial = partial && generated.is_some();
+            let doc = match &generated {
+                Some(region) if partial => analyse::analyse_structure(
+                    &rel,
+                    blank_but_headings(&text, region.clone()).as_bytes(),
+                    &settings,
+                ),
+                _ => analyse::analyse_structure(&rel, text.as_bytes(), &settings),
+            };
             Ok(Some(IndexFile {
                 // Counts in the generated region belong to generate; stale-index covers them.
                 claims: crate::claims::find_outside(&text, generated.clone()),
                 generated,
                 generated_lines,
+                partial,
                 rel,
                 text,
                 doc,
@@ -483,6 +527,25 @@ fn read_index_file(root: &Path, config: &Config, index_path: &Path) -> Result<Op
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(index_path, e)),
     }
+}
+
+/// `text` with every line of `region` that does not start with `#` emptied (its line break
+/// kept), so the lines of the rest keep their numbers. A generated region has headings only on
+/// such lines, and no explicit anchors.
+fn blank_but_headings(text: &str, region: std::ops::Range<usize>) -> String {
+    let mut out = String::with_capacity(text.len() - region.len() / 2);
+    out.push_str(&text[..region.start]);
+    for line in text[region.clone()].split_inclusive('\n') {
+        if line.starts_with('#') {
+            out.push_str(line);
+        } else if line.ends_with("\r\n") {
+            out.push_str("\r\n");
+        } else if line.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out.push_str(&text[region.end..]);
+    out
 }
 
 /// The configured level of each rule named in `[validate.rules]`; unknown ids are an error.
