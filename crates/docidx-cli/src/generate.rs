@@ -68,7 +68,7 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         std::fs::create_dir_all(&out_dir).map_err(|e| docidx::Error::io(&out_dir, e))?;
     }
     let progress = crate::progress::ProgressLine::start(args.quiet);
-    let plan = generate::plan(
+    let mut plan = generate::plan(
         &root,
         &config,
         &generate::Options {
@@ -123,6 +123,8 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         docidx::cache::invalidate(&root);
     }
     let written = output::write_all(&plan.outputs)?;
+    // Written: their megabytes are not needed while the cache is stored.
+    plan.outputs.clear();
     if let Some(record) = &plan.cache {
         docidx::cache::store(&root, &config, record, plan.index.as_ref());
     }

@@ -252,18 +252,6 @@ pub struct Entry {
     pub links: Span,
 }
 
-/// [`Entry`] borrowed, to write.
-struct EntryRef<'a> {
-    path: &'a str,
-    sha256: &'a str,
-    bytes: u64,
-    words: usize,
-    tokens: usize,
-    json: Span,
-    md: Span,
-    links: Span,
-}
-
 /// Every doc of the last run, in path order ([`Entry`]), and what its spans are valid for.
 ///
 /// Stored as text, one line per doc, read in a few milliseconds for 40,000 docs:
@@ -271,46 +259,42 @@ struct EntryRef<'a> {
 /// ```text
 /// docidx table 1
 /// newline "\n"
-/// links <SHA-256 of the links file>
 /// <sha256> <bytes> <words> <tokens> <json start> <json end> <md start> <md end> <links start> <links end> <path as a JSON string>
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     /// The line break of `INDEX.md`'s generated lines.
     pub newline: String,
-    /// SHA-256 (hex) of the links file the `links` spans point into.
-    pub links_sha256: String,
     pub docs: Vec<Entry>,
 }
 
 const TABLE_HEADER: &str = "docidx table 1\n";
 
-/// The table as stored.
-fn render_table(newline: &str, links_sha256: &str, docs: &[EntryRef]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = Vec::with_capacity(docs.len() * 160);
+/// Writes the table's lines, as stored, into `out`: its header, then one line per doc.
+fn write_table_header(out: &mut Vec<u8>, newline: &str) {
     out.extend_from_slice(TABLE_HEADER.as_bytes());
-    let string = |s: &str| serde_json::to_string(s).expect("a string serializes");
-    let _ = writeln!(out, "newline {}", string(newline));
-    let _ = writeln!(out, "links {links_sha256}");
-    for e in docs {
-        let _ = writeln!(
-            out,
-            "{} {} {} {} {} {} {} {} {} {} {}",
-            e.sha256,
-            e.bytes,
-            e.words,
-            e.tokens,
-            e.json[0],
-            e.json[1],
-            e.md[0],
-            e.md[1],
-            e.links[0],
-            e.links[1],
-            string(e.path)
-        );
-    }
-    out
+    let newline = serde_json::to_string(newline).expect("a string serializes");
+    out.extend_from_slice(format!("newline {newline}\n").as_bytes());
+}
+
+/// Appends the line of one doc to the table `out`.
+fn write_table_line(out: &mut Vec<u8>, e: EntryOf, [json, md, links]: [Span; 3]) {
+    use std::io::Write;
+    let _ = writeln!(
+        out,
+        "{} {} {} {} {} {} {} {} {} {} {}",
+        e.sha256,
+        e.bytes,
+        e.words,
+        e.tokens,
+        json[0],
+        json[1],
+        md[0],
+        md[1],
+        links[0],
+        links[1],
+        serde_json::to_string(e.path).expect("a string serializes")
+    );
 }
 
 /// Parses a stored table; `None` if it is not one.
@@ -320,7 +304,6 @@ fn parse_table(bytes: &[u8]) -> Option<Table> {
         .strip_prefix(TABLE_HEADER)?;
     let mut lines = text.lines();
     let newline: String = serde_json::from_str(lines.next()?.strip_prefix("newline ")?).ok()?;
-    let links_sha256 = lines.next()?.strip_prefix("links ")?.to_string();
     let mut docs = Vec::new();
     for line in lines {
         let mut fields = line.splitn(11, ' ');
@@ -345,11 +328,7 @@ fn parse_table(bytes: &[u8]) -> Option<Table> {
             links: [l0, l1],
         });
     }
-    Some(Table {
-        newline,
-        links_sha256,
-        docs,
-    })
+    Some(Table { newline, docs })
 }
 
 /// The table of the run that wrote the stamp; `None` if missing or not of the stamp's docs.
@@ -384,6 +363,9 @@ pub struct Record {
 pub struct Spliced {
     /// The last run's table.
     pub table: Table,
+    /// The SHA-256 (hex) of the last run's links file, which the table's `links` spans point
+    /// into ([`Stamp::links`]).
+    pub links_sha256: String,
     /// Each doc in path order.
     pub rows: Vec<Row>,
     /// The docs analysed afresh.
@@ -397,6 +379,42 @@ pub enum Row {
     Kept(usize),
     /// Analysed afresh: the doc of [`Spliced::fresh`] at this position.
     Fresh(usize),
+}
+
+/// Where a doc of a run that stores the cache comes from.
+enum Source<'a> {
+    Doc(&'a Doc),
+    Kept(&'a Entry),
+}
+
+/// The columns of a table line that come from the doc itself.
+struct EntryOf<'a> {
+    path: &'a str,
+    sha256: &'a str,
+    bytes: u64,
+    words: usize,
+    tokens: usize,
+}
+
+impl<'a> Source<'a> {
+    fn entry(&self) -> EntryOf<'a> {
+        match *self {
+            Source::Doc(d) => EntryOf {
+                path: &d.path,
+                sha256: &d.sha256,
+                bytes: d.bytes,
+                words: d.words,
+                tokens: d.tokens,
+            },
+            Source::Kept(e) => EntryOf {
+                path: &e.path,
+                sha256: &e.sha256,
+                bytes: e.bytes,
+                words: e.words,
+                tokens: e.tokens,
+            },
+        }
+    }
 }
 
 /// [`LinkFacts`] borrowed from a doc.
@@ -495,74 +513,46 @@ pub fn store<'a>(
         let fresh = |doc: &Doc, out: &mut Vec<u8>| {
             serde_json::to_writer(out, &Facts::of(doc)).expect("facts serialize")
         };
-        let mut facts = ArrayWriter::default();
-        // The entries with their spans in the outputs; the links spans come below.
-        let mut entries: Vec<EntryRef> = Vec::with_capacity(record.spans.len());
-        let mut entry = |(path, sha256, bytes, words, tokens)| {
-            let (json, md) = record.spans.get(entries.len()).copied().unwrap_or_default();
-            entries.push(EntryRef {
-                path,
-                sha256,
-                bytes,
-                words,
-                tokens,
-                json,
-                md,
-                links: [0, 0],
-            });
-        };
-        let of_doc = |d: &'a Doc| {
-            (
-                d.path.as_str(),
-                d.sha256.as_str(),
-                d.bytes,
-                d.words,
-                d.tokens,
-            )
-        };
-        match (&record.spliced, index) {
-            (None, Some(index)) => {
-                for doc in &index.docs {
-                    facts.push(|out| fresh(doc, out));
-                    entry(of_doc(doc));
-                }
+        // Each doc in path order, from the index or, for a spliced run, kept or fresh.
+        let rows = record.spans.len();
+        let doc_of = |k: usize| -> std::io::Result<Source> {
+            match (&record.spliced, index) {
+                (None, Some(index)) => index.docs.get(k).map(Source::Doc),
+                (Some(spliced), _) => spliced.rows.get(k).map(|row| match *row {
+                    Row::Kept(i) => Source::Kept(&spliced.table.docs[i]),
+                    Row::Fresh(j) => Source::Doc(&spliced.fresh[j]),
+                }),
+                (None, None) => None,
             }
-            (Some(spliced), _) => {
+            .ok_or_else(|| std::io::Error::other("spans and docs differ"))
+        };
+        // The links file first, then the table that points into it: never both in memory.
+        let old = match &record.spliced {
+            Some(spliced) => {
                 let old = read(root, LINKS_FILE).unwrap_or_default();
-                if crate::analyse::sha256_hex(&old) != spliced.table.links_sha256 {
+                if crate::analyse::sha256_hex(&old) != spliced.links_sha256 {
                     return Err(std::io::Error::other("the links file changed"));
                 }
-                for row in &spliced.rows {
-                    match *row {
-                        Row::Kept(i) => {
-                            let e = &spliced.table.docs[i];
-                            let [a, b] = e.links;
-                            let kept = old
-                                .get(a as usize..b as usize)
-                                .ok_or_else(|| std::io::Error::other("a span out of range"))?;
-                            facts.push(|out| out.extend_from_slice(kept));
-                            entry((&e.path, &e.sha256, e.bytes, e.words, e.tokens));
-                        }
-                        Row::Fresh(i) => {
-                            let doc = &spliced.fresh[i];
-                            facts.push(|out| fresh(doc, out));
-                            entry(of_doc(doc));
-                        }
-                    }
+                old
+            }
+            None => Vec::new(),
+        };
+        let mut facts = ArrayWriter::default();
+        for k in 0..rows {
+            match doc_of(k)? {
+                Source::Doc(doc) => facts.push(|out| fresh(doc, out)),
+                Source::Kept(e) => {
+                    let [a, b] = e.links;
+                    let kept = old
+                        .get(a as usize..b as usize)
+                        .ok_or_else(|| std::io::Error::other("a span out of range"))?;
+                    facts.push(|out| out.extend_from_slice(kept));
                 }
             }
-            (None, None) => return Err(std::io::Error::other("no docs to store")),
         }
+        drop(old);
         let (facts, links) = facts.finish();
-        if entries.len() != record.spans.len() {
-            return Err(std::io::Error::other("spans and docs differ"));
-        }
-        for (e, links) in entries.iter_mut().zip(links) {
-            e.links = links;
-        }
         let links_sha256 = crate::analyse::sha256_hex(&facts);
-        let table = render_table(&record.newline, &links_sha256, &entries);
-        drop(entries);
         // Not synced: a cache file lost in a crash costs the next run time, nothing else (the
         // stamp is checked against the outputs' bytes).
         let atomic = |name: &str, bytes: &[u8]| {
@@ -572,6 +562,12 @@ pub fn store<'a>(
         // Everything else first: the stamp vouches for it.
         atomic(LINKS_FILE, &facts)?;
         drop(facts);
+        let mut table = Vec::with_capacity(rows * 160);
+        write_table_header(&mut table, &record.newline);
+        for (k, links) in links.into_iter().enumerate() {
+            let (json, md) = record.spans[k];
+            write_table_line(&mut table, doc_of(k)?.entry(), [json, md, links]);
+        }
         atomic(TABLE_FILE, &table)?;
         drop(table);
         atomic(

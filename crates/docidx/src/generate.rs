@@ -408,17 +408,27 @@ pub fn plan_outputs(
             )
         },
     )?;
-    let new_manifest = manifest::of_docs(&index.docs);
+    // The docs are sorted by path, as a manifest is.
+    let docs = || {
+        index
+            .docs
+            .iter()
+            .map(|d| (d.path.as_str(), d.sha256.as_str()))
+    };
     let old_manifest = read_if_exists(&manifest_path)?
         .and_then(|b| manifest::parse(&b))
         .unwrap_or_default();
-    let changes = Changes::between(&old_manifest, &new_manifest);
+    let changes = Changes::between_sorted(
+        old_manifest.iter().map(|(p, s)| (p.as_str(), s.as_str())),
+        docs(),
+    );
+    drop(old_manifest);
 
     let body_at = md.body_at as u64;
     let mut outputs = vec![
         Output::with_previous(md_path, md.text.into_bytes(), existing.as_deref()),
         json_output,
-        Output::new(manifest_path, manifest::render(&new_manifest))?,
+        Output::new(manifest_path, manifest::render_sorted(docs()))?,
     ];
     if config.llms_txt {
         outputs.push(Output::new(
@@ -675,51 +685,50 @@ pub(crate) fn render_md(
         parts.iter().for_each(|p| text.push_str(p));
         text
     };
-    let tail = join(&[&body, after]);
-    let tail_len = tail.len();
-    drop(body);
-    let head_start = before.len();
+    let text_of = |header: &str| join(&[before, header, &body, after]);
     let md = |text: String, tokens: usize| Md {
-        body_at: text.len() - tail_len,
+        body_at: text.len() - body.len() - after.len(),
         text,
         tokens,
     };
+    // The count of parts joined where a piece boundary falls between them is the sum of
+    // their counts. The body's count comes from its blocks, so a change recounts one block.
+    let rest = if body.is_empty() { after } else { &body };
+    let body_then_after = boundary_between(&body, after);
     // Nothing changed since the previous run: the same bytes have the count it recorded.
     if let Some((tokens, sha256)) = known.index {
-        let text = join(&[before, &header(*tokens), &tail]);
+        let text = text_of(&header(*tokens));
         if crate::analyse::sha256_hex(text.as_bytes()) == *sha256 {
             // The blocks' counts stay in the cache for the next change.
-            known.blocks.keep(encoding, &tail);
+            if body_then_after {
+                known.blocks.keep(encoding, &body);
+            }
             return md(text, *tokens);
         }
     }
-    // Where the header starts and ends at piece boundaries, the count of the text is the sum
-    // of the three parts, so the parts around the header are counted once.
-    let (before_tokens, tail_tokens) = (
-        tokens::count(encoding, before),
-        known.blocks.count(encoding, &tail),
-    );
+    let before_tokens = tokens::count(encoding, before);
+    let rest_tokens = if body_then_after {
+        known.blocks.count(encoding, &body) + tokens::count(encoding, after)
+    } else {
+        tokens::count(encoding, &join(&[&body, after]))
+    };
     let count = |claimed: usize| {
         let header = header(claimed);
-        let text = join(&[before, &header, &tail]);
-        let end = head_start + header.len();
-        let n = if tokens::is_piece_boundary(&text, head_start)
-            && tokens::is_piece_boundary(&text, end)
-        {
-            before_tokens + tokens::count(encoding, &header) + tail_tokens
+        if boundary_between(before, &header) && boundary_between(&header, rest) {
+            before_tokens + tokens::count(encoding, &header) + rest_tokens
         } else {
-            tokens::count(encoding, &text)
-        };
-        (text, n)
+            tokens::count(encoding, &text_of(&header))
+        }
     };
     // Always start from 0: where two counts would both state themselves, the one chosen must
     // depend on the tree alone, not on what a previous run wrote.
     let mut claimed = 0;
     let mut seen = Vec::new();
-    loop {
-        let (text, actual) = count(claimed);
+    // The number the header states, and the count of the text with that header.
+    let (stated, tokens) = loop {
+        let actual = count(claimed);
         if actual == claimed {
-            return md(text, actual);
+            break (actual, actual);
         }
         if seen.contains(&actual) {
             // Oscillating between values: search near them for a number that states itself.
@@ -730,15 +739,22 @@ pub(crate) fn render_md(
                 .unwrap_or(actual)
                 .saturating_sub(8);
             let hi = seen.iter().max().copied().unwrap_or(actual) + 8;
-            for c in lo..=hi {
-                let (text, n) = count(c);
-                if n == c {
-                    return md(text, c);
-                }
-            }
-            return md(text, actual);
+            break match (lo..=hi).find(|&c| count(c) == c) {
+                Some(c) => (c, c),
+                None => (claimed, actual),
+            };
         }
         seen.push(actual);
         claimed = actual;
+    };
+    md(text_of(&header(stated)), tokens)
+}
+
+/// Whether a piece boundary falls between `left` and `right` when one follows the other
+/// (always at the start or the end of the text).
+fn boundary_between(left: &str, right: &str) -> bool {
+    match (left.chars().next_back(), right.chars().next()) {
+        (Some(l), Some(r)) => tokens::is_piece_boundary(&format!("{l}{r}"), l.len_utf8()),
+        _ => true,
     }
 }

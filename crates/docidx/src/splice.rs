@@ -174,31 +174,20 @@ pub fn plan(
     )?;
     drop(json);
 
-    // Changes since the last run, whose manifest the table holds (in the same order).
-    let mut seen = vec![false; table.docs.len()];
-    let mut changes = Changes::default();
-    for row in &rows {
-        match *row {
-            Row::Kept(i) => seen[i] = true,
-            Row::Fresh(j) => match table.docs.binary_search_by(|e| e.path.cmp(&fresh[j].path)) {
-                Ok(i) => {
-                    seen[i] = true;
-                    changes.changed.push(fresh[j].path.clone());
-                }
-                Err(_) => changes.added.push(fresh[j].path.clone()),
-            },
-        }
-    }
-    changes.removed = (table.docs.iter().zip(&seen))
-        .filter(|(_, seen)| !**seen)
-        .map(|(e, _)| e.path.clone())
-        .collect();
     let docs = || {
         rows.iter().map(|row| match *row {
             Row::Kept(i) => (table.docs[i].path.as_str(), table.docs[i].sha256.as_str()),
             Row::Fresh(j) => (fresh[j].path.as_str(), fresh[j].sha256.as_str()),
         })
     };
+    // Changes since the last run, whose manifest the table holds (in the same order).
+    let changes = Changes::between_sorted(
+        table
+            .docs
+            .iter()
+            .map(|e| (e.path.as_str(), e.sha256.as_str())),
+        docs(),
+    );
     let manifest_text = manifest::render_sorted(docs());
     let docs_digest = cache::docs_digest(docs());
 
@@ -250,7 +239,12 @@ pub fn plan(
         index_blocks: blocks.into_used(),
         newline: frame.newline.to_string(),
         spans: generate::spans_of(&json_spans, &body.spans, body_at),
-        spliced: Some(Spliced { table, rows, fresh }),
+        spliced: Some(Spliced {
+            table,
+            links_sha256: stamp.links.clone(),
+            rows,
+            fresh,
+        }),
     });
     Ok(Some(Plan {
         outputs,
