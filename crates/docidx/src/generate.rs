@@ -144,19 +144,46 @@ pub struct Prepared {
     /// The token count and SHA-256 of the `INDEX.md` the previous run wrote (same encoding):
     /// if the new `INDEX.md` has exactly those bytes, its count is known without counting.
     pub known_index: Option<(usize, String)>,
+    /// What the `INDEX.json` on disk described, when asked for ([`build_index`]).
+    pub previous_json: Option<PreviousJson>,
+}
+
+/// What the `INDEX.json` on disk described, for `validate`'s `stale-index`.
+#[derive(Debug)]
+pub enum PreviousJson {
+    Missing,
+    /// Not an `INDEX.json` this docidx can read.
+    Unreadable,
+    Read {
+        encoding: crate::Encoding,
+        /// Its docs' paths and SHA-256.
+        manifest: manifest::Manifest,
+    },
 }
 
 /// Builds the index of `root`, reusing the analyses of the previous `INDEX.json` for docs whose
 /// bytes have not changed (with a [`Scan`], unchanged docs are not read again). `INDEX.md` in
-/// the output folder is not a doc.
+/// the output folder is not a doc. With `describe_previous`, also tells what that `INDEX.json`
+/// described (read once for both).
 pub fn build_index(
     root: &Path,
     config: &Config,
     layout: &Layout,
     scanned: Option<Scan>,
+    describe_previous: bool,
 ) -> Result<Prepared> {
     let settings = index::settings(config);
-    let previous = read_if_exists(&layout.index_json)?.and_then(|b| index_json::parse(&b));
+    let bytes = read_if_exists(&layout.index_json)?;
+    let exists = bytes.is_some();
+    let previous = bytes.and_then(|b| index_json::parse(&b));
+    let previous_json = describe_previous.then(|| match &previous {
+        None if !exists => PreviousJson::Missing,
+        None => PreviousJson::Unreadable,
+        Some(json) => PreviousJson::Read {
+            encoding: json.encoding,
+            manifest: manifest::of_docs(&json.documents),
+        },
+    });
     let known_index = previous
         .as_ref()
         .filter(|json| json.encoding == config.encoding && !json.statistics.index_sha256.is_empty())
@@ -170,7 +197,11 @@ pub fn build_index(
         .map(|json| index_json::reusable_docs(json, &settings))
         .unwrap_or_default();
     let built = index::build(root, config, &[layout.index_md_rel()], previous, scanned)?;
-    Ok(Prepared { built, known_index })
+    Ok(Prepared {
+        built,
+        known_index,
+        previous_json,
+    })
 }
 
 /// What a run finds before building anything, when the cache has a stamp for these settings.
@@ -266,7 +297,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         },
         Cached::Changed(scan) => scan,
     };
-    let prepared = build_index(root, config, &layout, scan)?;
+    let prepared = build_index(root, config, &layout, scan, false)?;
     plan_outputs(prepared, config, &layout, options)
 }
 
@@ -307,7 +338,9 @@ pub fn plan_outputs(
     layout: &Layout,
     options: &Options,
 ) -> Result<Plan> {
-    let Prepared { built, known_index } = prepared;
+    let Prepared {
+        built, known_index, ..
+    } = prepared;
     let settings = index::settings(config);
     let index_dir = layout.index_dir.clone();
     let (md_path, json_path, manifest_path) = (

@@ -12,8 +12,9 @@ use super::links::{locate, Target};
 use super::{Context, Finding, IndexFile, Rule};
 use crate::analyse::lines::LineIndex;
 use crate::analyse::{markdown, LinkKind};
+use crate::generate::PreviousJson;
 use crate::manifest::{self, Changes, Manifest};
-use crate::render::index_json::{self, INDEX_JSON};
+use crate::render::index_json::INDEX_JSON;
 use crate::render::thousands;
 use crate::tokens;
 
@@ -129,28 +130,26 @@ fn stale_index(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
     let now = manifest::of_docs(&ctx.index.docs);
     let layout = ctx.layout;
     let json_rel = layout.rel(INDEX_JSON);
-    if let Ok(bytes) = std::fs::read(&layout.index_json) {
-        match index_json::parse(&bytes) {
-            Some(json) => {
-                let then = manifest::of_docs(&json.documents);
-                if let Some(m) = describe(&Changes::between(&then, &now)) {
-                    out.push(Finding::new(Rule::StaleIndex, &json_rel, 1, 1, m));
-                } else if json.encoding != ctx.index.encoding {
-                    let m = format!(
-                        "counted with {}, but the configured encoding is {}; run docidx generate",
-                        json.encoding, ctx.index.encoding
-                    );
-                    out.push(Finding::new(Rule::StaleIndex, &json_rel, 1, 1, m));
-                }
+    match ctx.previous_json {
+        None | Some(PreviousJson::Missing) => {}
+        Some(PreviousJson::Read { encoding, manifest }) => {
+            if let Some(m) = describe(&Changes::between(manifest, &now)) {
+                out.push(Finding::new(Rule::StaleIndex, &json_rel, 1, 1, m));
+            } else if *encoding != ctx.index.encoding {
+                let m = format!(
+                    "counted with {encoding}, but the configured encoding is {}; run docidx generate",
+                    ctx.index.encoding
+                );
+                out.push(Finding::new(Rule::StaleIndex, &json_rel, 1, 1, m));
             }
-            None => out.push(Finding::new(
-                Rule::StaleIndex,
-                &json_rel,
-                1,
-                1,
-                "is not an INDEX.json this docidx can read; run docidx generate".into(),
-            )),
         }
+        Some(PreviousJson::Unreadable) => out.push(Finding::new(
+            Rule::StaleIndex,
+            &json_rel,
+            1,
+            1,
+            "is not an INDEX.json this docidx can read; run docidx generate".into(),
+        )),
     }
     if let Ok(bytes) = std::fs::read(&layout.manifest) {
         let rel = layout.rel(manifest::MANIFEST_FILE);

@@ -252,6 +252,8 @@ pub(crate) struct Context<'a> {
     /// The outputs `generate` would write now (only when INDEX.md has markers and the cache did
     /// not show them current).
     pub plan: Option<&'a generate::Plan>,
+    /// What the `INDEX.json` on disk described (when the cache did not vouch for it).
+    pub previous_json: Option<&'a generate::PreviousJson>,
     /// The totals recorded when the cache showed that the outputs are current (then
     /// `stale-index` has nothing to report and `INDEX.md`'s count is known).
     pub fresh: Option<&'a Statistics>,
@@ -281,6 +283,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     let Subject {
         index,
         plan,
+        previous_json,
         warnings,
         incomplete,
         fresh,
@@ -294,6 +297,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         index_file: index_file.as_ref(),
         layout: &layout,
         plan: plan.as_ref(),
+        previous_json: previous_json.as_ref(),
         fresh: fresh.as_ref(),
     };
     let mut report = Report {
@@ -410,6 +414,7 @@ struct Subject {
     index: Index,
     /// The outputs generate would write now (only when they are compared).
     plan: Option<generate::Plan>,
+    previous_json: Option<generate::PreviousJson>,
     warnings: Vec<Warning>,
     incomplete: bool,
     /// The totals recorded when the cache vouched for the outputs.
@@ -438,6 +443,7 @@ impl Subject {
         Subject {
             index,
             plan: None,
+            previous_json: None,
             warnings,
             incomplete: false,
             fresh: Some(stamp.statistics),
@@ -452,7 +458,8 @@ impl Subject {
         scan: Option<crate::index::Scan>,
         compare: bool,
     ) -> Result<Subject> {
-        let prepared = generate::build_index(root, config, layout, scan)?;
+        let mut prepared = generate::build_index(root, config, layout, scan, true)?;
+        let previous_json = prepared.previous_json.take();
         let (warnings, incomplete) = (prepared.built.warnings.clone(), prepared.built.incomplete);
         let (index, plan) = if compare {
             let check = generate::Options {
@@ -468,6 +475,7 @@ impl Subject {
         Ok(Subject {
             index,
             plan,
+            previous_json,
             warnings,
             incomplete,
             fresh: None,
