@@ -11,7 +11,7 @@ use crate::manifest::{self, Changes, MANIFEST_FILE};
 use crate::markers::{self, BEGIN, END};
 use crate::navigation;
 use crate::output::{read_if_exists, Output};
-use crate::render::index_json::{self, Entry, Statistics, INDEX_JSON};
+use crate::render::index_json::{self, Entry, OnDisk, Statistics, INDEX_JSON};
 use crate::render::index_md::{self, Detail, Lines, INDEX_MD};
 use crate::render::llms_txt::{self, LLMS_TXT};
 use crate::tokens;
@@ -156,8 +156,8 @@ pub enum PreviousJson {
     Unreadable,
     Read {
         encoding: crate::Encoding,
-        /// Its docs' paths and SHA-256.
-        manifest: manifest::Manifest,
+        /// Its docs' paths and SHA-256, sorted by path.
+        manifest: Vec<(String, String)>,
     },
 }
 
@@ -173,17 +173,31 @@ pub fn build_index(
     describe_previous: bool,
 ) -> Result<Prepared> {
     let settings = index::settings(config);
-    let bytes = read_if_exists(&layout.index_json)?;
-    let exists = bytes.is_some();
-    let previous = bytes.and_then(|b| index_json::parse(&b));
-    let previous_json = describe_previous.then(|| match &previous {
-        None if !exists => PreviousJson::Missing,
-        None => PreviousJson::Unreadable,
-        Some(json) => PreviousJson::Read {
+    // Parsed on the run's threads (`--jobs`).
+    let on_disk =
+        index::thread_pool(root, config)?.install(|| index_json::load(&layout.index_json))?;
+    let previous_json = describe_previous.then(|| match &on_disk {
+        OnDisk::Missing => PreviousJson::Missing,
+        OnDisk::Unreadable => PreviousJson::Unreadable,
+        OnDisk::Parsed(json) => PreviousJson::Read {
             encoding: json.encoding,
-            manifest: manifest::of_docs(&json.documents),
+            manifest: {
+                let mut pairs: Vec<(String, String)> = json
+                    .documents
+                    .iter()
+                    .map(|d| (d.path.clone(), d.sha256.clone()))
+                    .collect();
+                // Written sorted (this is then linear); edited by hand, perhaps not.
+                pairs.sort();
+                pairs.dedup_by(|a, b| a.0 == b.0);
+                pairs
+            },
         },
     });
+    let previous = match on_disk {
+        OnDisk::Parsed(json) => Some(json),
+        OnDisk::Missing | OnDisk::Unreadable => None,
+    };
     let known_index = previous
         .as_ref()
         .filter(|json| json.encoding == config.encoding && !json.statistics.index_sha256.is_empty())
@@ -449,12 +463,9 @@ pub fn plan_outputs(
             .map(|d| (d.path.as_str(), d.sha256.as_str()))
     };
     let old_manifest = read_if_exists(&manifest_path)?
-        .and_then(|b| manifest::parse(&b))
+        .and_then(|b| manifest::parse_sorted(&b))
         .unwrap_or_default();
-    let changes = Changes::between_sorted(
-        old_manifest.iter().map(|(p, s)| (p.as_str(), s.as_str())),
-        docs(),
-    );
+    let changes = Changes::between_sorted(manifest::borrowed(&old_manifest), docs());
     drop(old_manifest);
 
     let body_at = md.body_at as u64;

@@ -23,6 +23,7 @@ pub struct IndexJson {
     pub statistics: Statistics,
     /// Tables of the hand-written `INDEX.md` under "By Persona" / "By Task" headings.
     pub navigation: Vec<NavTable>,
+    #[serde(default)]
     pub documents: Vec<Doc>,
 }
 
@@ -218,9 +219,121 @@ pub fn write_of<'a>(
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.
 pub fn parse(bytes: &[u8]) -> Option<IndexJson> {
-    serde_json::from_slice(bytes)
+    load_from(bytes)
         .ok()
+        .flatten()
+        .or_else(|| serde_json::from_slice(bytes).ok())
         .filter(|j: &IndexJson| j.schema_version == SCHEMA_VERSION)
+}
+
+/// What [`load`] found at a path.
+#[derive(Debug)]
+pub enum OnDisk {
+    Missing,
+    /// Not an `INDEX.json` this version understands.
+    Unreadable,
+    Parsed(IndexJson),
+}
+
+/// Reads and parses the `INDEX.json` at `path`.
+///
+/// One laid out as docidx writes it is read a megabyte at a time, and the documents in each
+/// are parsed on all cores (of the current rayon pool), so the file is never held whole. Any
+/// other layout (reformatted by hand, say) is read and parsed as a whole, with the same result.
+pub fn load(path: &std::path::Path) -> crate::Result<OnDisk> {
+    let io = |e| crate::Error::io(path, e);
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(OnDisk::Missing),
+        Err(e) => return Err(io(e)),
+    };
+    let parsed = match load_from(file).map_err(io)? {
+        Some(json) => Some(json),
+        None => serde_json::from_slice(&std::fs::read(path).map_err(io)?).ok(),
+    };
+    Ok(
+        match parsed.filter(|j: &IndexJson| j.schema_version == SCHEMA_VERSION) {
+            Some(json) => OnDisk::Parsed(json),
+            None => OnDisk::Unreadable,
+        },
+    )
+}
+
+/// Reads an `INDEX.json` laid out as [`write_of`] writes it: the head, then each document's
+/// object, found by the line breaks around it (a string cannot hold one). `None` if it is laid
+/// out otherwise or any part does not parse.
+fn load_from(mut input: impl std::io::Read) -> std::io::Result<Option<IndexJson>> {
+    use rayon::prelude::*;
+    use std::io::Read;
+    const DOCUMENTS: &[u8] = b",\n  \"documents\": [";
+    const BETWEEN: &[u8] = b"\n    },\n    {";
+    const END: &[u8] = b"\n  ]\n}";
+    let mut buf = Vec::new();
+    // Appends up to a megabyte; false at the end of the input.
+    let mut more = |buf: &mut Vec<u8>| -> std::io::Result<bool> {
+        Ok((&mut input).take(1 << 20).read_to_end(buf)? > 0)
+    };
+    let mut searched = 0;
+    let at = loop {
+        if let Some(i) = find(&buf[searched..], DOCUMENTS) {
+            break searched + i;
+        }
+        searched = buf.len().saturating_sub(DOCUMENTS.len());
+        if !more(&mut buf)? {
+            return Ok(None);
+        }
+    };
+    let mut head = buf[..at].to_vec();
+    head.extend_from_slice(b"\n}");
+    let Ok(mut json) = serde_json::from_slice::<IndexJson>(&head) else {
+        return Ok(None);
+    };
+    drop(head);
+    buf.drain(..at + DOCUMENTS.len());
+    while buf.len() < 5 && more(&mut buf)? {}
+    if buf.starts_with(b"]") {
+        while more(&mut buf)? {}
+        return Ok((buf.trim_ascii_end() == b"]\n}").then_some(json));
+    }
+    if !buf.starts_with(b"\n    {") {
+        return Ok(None);
+    }
+    buf.drain(.."\n    ".len());
+    // `buf` starts at a document's `{`: parse every whole one, then read on.
+    loop {
+        let mut spans = Vec::new();
+        let mut start = 0;
+        while let Some(i) = find(&buf[start..], BETWEEN) {
+            let end = start + i + "\n    }".len();
+            spans.push(start..end);
+            start = end + ",\n    ".len();
+        }
+        let ended = !more(&mut buf)?;
+        if ended {
+            let Some(last) = buf.trim_ascii_end().strip_suffix(END) else {
+                return Ok(None);
+            };
+            spans.push(start..last.len());
+        }
+        let docs = spans
+            .into_par_iter()
+            .map(|span| serde_json::from_slice::<Doc>(&buf[span]).ok())
+            .collect::<Option<Vec<Doc>>>();
+        let Some(docs) = docs else {
+            return Ok(None);
+        };
+        json.documents.extend(docs);
+        if ended {
+            return Ok(Some(json));
+        }
+        // What is left starts at the next document (a separator can straddle the reads).
+        buf.drain(..start);
+    }
+}
+
+/// The offset of the first `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The documents of a previous `INDEX.json` whose analysis can be reused: written by this
@@ -302,6 +415,11 @@ mod tests {
             .unwrap();
             assert_eq!(String::from_utf8(out.clone()).unwrap(), expected);
             assert_eq!(parse(&out).unwrap(), whole);
+            // Parsed a document at a time; laid out otherwise, as a whole, to the same result.
+            assert_eq!(load_from(&out[..]).unwrap().unwrap(), whole);
+            let compact = serde_json::to_vec(&whole).unwrap();
+            assert!(load_from(&compact[..]).unwrap().is_none());
+            assert_eq!(parse(&compact).unwrap(), whole);
             // Each span holds its doc's object; copying them gives the same file again.
             for (&[a, b], doc) in spans.iter().zip(&index.docs) {
                 let bytes = &out[a as usize..b as usize];

@@ -13,7 +13,7 @@ use super::{Context, Finding, IndexFile, Rule};
 use crate::analyse::lines::LineIndex;
 use crate::analyse::{markdown, LinkKind};
 use crate::generate::PreviousJson;
-use crate::manifest::{self, Changes, Manifest};
+use crate::manifest::{self, Changes};
 use crate::render::index_json::INDEX_JSON;
 use crate::render::thousands;
 use crate::tokens;
@@ -127,13 +127,22 @@ fn stale_index(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
     if ctx.fresh.is_some() {
         return;
     }
-    let now = manifest::of_docs(&ctx.index.docs);
+    // The docs are sorted by path, as a manifest is.
+    let now = || {
+        ctx.index
+            .docs
+            .iter()
+            .map(|d| (d.path.as_str(), d.sha256.as_str()))
+    };
     let layout = ctx.layout;
     let json_rel = layout.rel(INDEX_JSON);
     match ctx.previous_json {
         None | Some(PreviousJson::Missing) => {}
         Some(PreviousJson::Read { encoding, manifest }) => {
-            if let Some(m) = describe(&Changes::between(manifest, &now)) {
+            if let Some(m) = describe(&Changes::between_sorted(
+                manifest::borrowed(manifest),
+                now(),
+            )) {
                 out.push(Finding::new(Rule::StaleIndex, &json_rel, 1, 1, m));
             } else if *encoding != ctx.index.encoding {
                 let m = format!(
@@ -153,8 +162,8 @@ fn stale_index(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
     }
     if let Ok(bytes) = std::fs::read(&layout.manifest) {
         let rel = layout.rel(manifest::MANIFEST_FILE);
-        let then: Manifest = manifest::parse(&bytes).unwrap_or_default();
-        if let Some(m) = describe(&Changes::between(&then, &now)) {
+        let then = manifest::parse_sorted(&bytes).unwrap_or_default();
+        if let Some(m) = describe(&Changes::between_sorted(manifest::borrowed(&then), now())) {
             out.push(Finding::new(Rule::StaleIndex, &rel, 1, 1, m));
         }
     }
