@@ -439,22 +439,28 @@ pub fn plan_outputs(
     let (md, md_spans) = rendered.expect("there is always a first step");
 
     let statistics = Statistics::of(&index, &md.text, md.tokens);
-    let (json_output, json_spans) = json_output(
-        json_path,
-        crate::output::digest_file(&layout.index_json)?,
-        options.check,
-        |w| {
-            index_json::write_of(
-                w,
-                index.encoding,
-                &settings,
-                &statistics,
-                &navigation,
-                index.docs.iter().map(Entry::Doc),
-                &mut index_json::no_kept_entries,
-            )
-        },
-    )?;
+    // Serialized on the run's threads (`--jobs`).
+    let pool = index::thread_pool(&layout.root, config)?;
+    let (json_output, json_spans) = pool.install(|| {
+        json_output(
+            json_path,
+            crate::output::digest_file(&layout.index_json)?,
+            options.check,
+            |w| {
+                index_json::write_of(
+                    w,
+                    index.encoding,
+                    &settings,
+                    &statistics,
+                    &navigation,
+                    index.docs.iter().map(Entry::Doc),
+                    &mut index_json::no_kept_entries,
+                )
+            },
+        )
+    })?;
+    drop(pool);
+
     // The docs are sorted by path, as a manifest is.
     let docs = || {
         index

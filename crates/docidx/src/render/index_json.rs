@@ -1,5 +1,6 @@
 //! `INDEX.json`: the whole analysis, for programs and agents, and the cache for the next run.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::analyse::{Doc, Settings};
@@ -177,37 +178,46 @@ pub fn write_of<'a>(
     out.write_all(&text)?;
     let mut at = text.len() as u64;
     let mut spans = Vec::new();
-    let mut scratch = Vec::new();
-    for entry in docs {
-        let separator: &[u8] = if spans.is_empty() {
-            b"\n    "
-        } else {
-            b",\n    "
-        };
-        out.write_all(separator)?;
-        at += separator.len() as u64;
-        let start = at;
-        match entry {
-            Entry::Kept(span) => {
-                copy_kept(span, out)?;
-                at += span[1] - span[0];
-            }
-            Entry::Doc(doc) => {
-                scratch.clear();
-                serde_json::to_writer_pretty(&mut scratch, doc)?;
-                // Pretty JSON has line breaks only between tokens (a string escapes its own),
-                // so indenting the lines nests the object two levels down.
-                for (i, line) in scratch.split(|&b| b == b'\n').enumerate() {
-                    if i > 0 {
-                        out.write_all(b"\n    ")?;
-                        at += 5;
-                    }
-                    out.write_all(line)?;
-                    at += line.len() as u64;
+    // Documents are serialized in parallel, a batch at a time (a few hundred kilobytes), and
+    // written in order.
+    const BATCH: usize = 1024;
+    let mut docs = docs.into_iter();
+    let mut batch: Vec<Entry> = Vec::with_capacity(BATCH);
+    loop {
+        batch.clear();
+        batch.extend(docs.by_ref().take(BATCH));
+        if batch.is_empty() {
+            break;
+        }
+        let rendered: Vec<Option<Vec<u8>>> = batch
+            .par_iter()
+            .map(|entry| match entry {
+                Entry::Doc(doc) => Some(nested_object(doc)),
+                Entry::Kept(_) => None,
+            })
+            .collect();
+        for (entry, bytes) in batch.iter().zip(rendered) {
+            let separator: &[u8] = if spans.is_empty() {
+                b"\n    "
+            } else {
+                b",\n    "
+            };
+            out.write_all(separator)?;
+            at += separator.len() as u64;
+            let start = at;
+            match (entry, bytes) {
+                (Entry::Kept(span), _) => {
+                    copy_kept(*span, out)?;
+                    at += span[1] - span[0];
+                }
+                (Entry::Doc(_), bytes) => {
+                    let bytes = bytes.expect("rendered above");
+                    out.write_all(&bytes)?;
+                    at += bytes.len() as u64;
                 }
             }
+            spans.push([start, at]);
         }
-        spans.push([start, at]);
     }
     out.write_all(if spans.is_empty() {
         b"]\n}\n"
@@ -215,6 +225,21 @@ pub fn write_of<'a>(
         b"\n  ]\n}\n"
     })?;
     Ok(spans)
+}
+
+/// A document's object as pretty-printed two levels down (in the `documents` array).
+fn nested_object(doc: &Doc) -> Vec<u8> {
+    let flat = serde_json::to_vec_pretty(doc).expect("a doc serializes");
+    let mut out = Vec::with_capacity(flat.len() + flat.len() / 8);
+    // Pretty JSON has line breaks only between tokens (a string escapes its own), so
+    // indenting the lines nests the object.
+    for (i, line) in flat.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\n    ");
+        }
+        out.extend_from_slice(line);
+    }
+    out
 }
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.
@@ -263,7 +288,6 @@ pub fn load(path: &std::path::Path) -> crate::Result<OnDisk> {
 /// object, found by the line breaks around it (a string cannot hold one). `None` if it is laid
 /// out otherwise or any part does not parse.
 fn load_from(mut input: impl std::io::Read) -> std::io::Result<Option<IndexJson>> {
-    use rayon::prelude::*;
     use std::io::Read;
     const DOCUMENTS: &[u8] = b",\n  \"documents\": [";
     const BETWEEN: &[u8] = b"\n    },\n    {";
