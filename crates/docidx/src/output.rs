@@ -474,6 +474,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn span_reader_copies_ranges_and_refuses_what_the_file_does_not_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&path, &bytes).unwrap();
+        let mut reader = SpanReader::open(&path).unwrap().unwrap();
+        assert_eq!(reader.len(), bytes.len() as u64);
+        // Forward, far forward (past the buffer), backward, empty, up to the end.
+        for [a, b] in [
+            [0, 10],
+            [5, 70_000],
+            [150_000, 150_001],
+            [3, 4],
+            [9, 9],
+            [199_990, 200_000],
+        ] {
+            let mut out = Vec::new();
+            reader.copy([a, b], &mut out).unwrap();
+            assert_eq!(out, &bytes[a as usize..b as usize], "{a}..{b}");
+        }
+        let mut out = Vec::new();
+        assert!(reader.copy([199_990, 200_001], &mut out).is_err());
+        assert!(reader.copy([10, 5], &mut out).is_err());
+        assert!(SpanReader::open(&dir.path().join("missing"))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
     fn writes_atomically_and_refuses_files_changed_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("INDEX.md");

@@ -378,6 +378,62 @@ pub fn reusable_docs(previous: IndexJson, settings: &Settings) -> Vec<Doc> {
 mod tests {
     use super::*;
 
+    /// Thousands of docs: INDEX.json is serialized in several batches and read in several
+    /// megabyte reads, whose ends fall inside documents; the bytes and the parse are the same.
+    #[test]
+    fn many_documents_in_batches_and_reads() {
+        let settings = Settings {
+            encoding: Encoding::Cl100kBase,
+            summary_chars: 200,
+        };
+        let docs: Vec<Doc> = (0..2500)
+            .map(|i| {
+                let text = format!(
+                    "# Doc {i}\n\nAbout thing {i}, with \"quotes\" and ünïcode.\n\n## Part\n\n[next](d{}.md#part)\n",
+                    i + 1
+                );
+                crate::analyse::analyse(&format!("d{i}.md"), text.as_bytes(), &settings).0
+            })
+            .collect();
+        let index = Index {
+            encoding: settings.encoding,
+            docs,
+        };
+        let statistics = Statistics::of(&index, "x", 1);
+        let written = render(&index, &settings, statistics.clone(), Vec::new());
+        assert!(written.len() > 1 << 20, "{}", written.len());
+        let whole = IndexJson {
+            schema_version: SCHEMA_VERSION,
+            generator: Generator {
+                name: crate::GENERATOR.into(),
+                version: crate::VERSION.into(),
+            },
+            encoding: index.encoding,
+            analysis: Analysis {
+                summary_chars: settings.summary_chars,
+            },
+            statistics,
+            navigation: Vec::new(),
+            documents: index.docs.clone(),
+        };
+        assert_eq!(
+            written,
+            serde_json::to_string_pretty(&whole).unwrap() + "\n"
+        );
+        assert_eq!(load_from(written.as_bytes()).unwrap().unwrap(), whole);
+        // The same on one thread.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let again = one.install(|| render(&index, &settings, whole.statistics.clone(), Vec::new()));
+        assert_eq!(again, written);
+        // Cut short, it is not an INDEX.json, whichever way it is read.
+        let cut = &written.as_bytes()[..written.len() * 2 / 3];
+        assert!(load_from(cut).unwrap().is_none());
+        assert!(parse(cut).is_none());
+    }
+
     /// `write_of` writes, by hand around the documents, what serde_json's pretty printer
     /// writes for the whole file; kept entries are copied where their spans say.
     #[test]
