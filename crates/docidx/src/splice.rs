@@ -99,31 +99,19 @@ pub fn plan(
     let Some(fresh) = analyse_changed(layout, config, &changed)? else {
         return Ok(None);
     };
-    let path_of = |row: &Row| match *row {
-        Row::Kept(i) => table.docs[i].path.as_str(),
-        Row::Fresh(j) => fresh[j].path.as_str(),
+    let docs = Docs {
+        table: &table,
+        rows: &rows,
+        fresh: &fresh,
     };
-
-    let mut totals = Statistics::default();
-    for row in &rows {
-        match *row {
-            Row::Kept(i) => {
-                let e = &table.docs[i];
-                totals.add(e.bytes, e.tokens, e.words);
-            }
-            Row::Fresh(j) => {
-                let d = &fresh[j];
-                totals.add(d.bytes, d.tokens, d.words);
-            }
-        }
-    }
+    let totals = docs.totals();
     let body = index_md::render_body_of(
-        rows.iter().map(|row| {
-            let lines = match *row {
+        rows.iter().map(|&row| {
+            let lines = match row {
                 Row::Kept(i) => Lines::Kept(md_of(i).expect("checked above")),
                 Row::Fresh(j) => Lines::Doc(&fresh[j]),
             };
-            (path_of(row), lines)
+            (docs.path(row), lines)
         }),
         &layout.index_dir,
         Detail {
@@ -174,43 +162,18 @@ pub fn plan(
     )?;
     drop(json);
 
-    let docs = || {
-        rows.iter().map(|row| match *row {
-            Row::Kept(i) => (table.docs[i].path.as_str(), table.docs[i].sha256.as_str()),
-            Row::Fresh(j) => (fresh[j].path.as_str(), fresh[j].sha256.as_str()),
-        })
-    };
     // Changes since the last run, whose manifest the table holds (in the same order).
     let changes = Changes::between_sorted(
         table
             .docs
             .iter()
             .map(|e| (e.path.as_str(), e.sha256.as_str())),
-        docs(),
+        docs.pairs(),
     );
-    let manifest_text = manifest::render_sorted(docs());
-    let docs_digest = cache::docs_digest(docs());
-
-    // Warnings: the walk's and reading's, the kept docs' as the stamp has them, the new ones.
-    let kept_paths: HashSet<&str> = kept().map(|i| table.docs[i].path.as_str()).collect();
-    let mut kept_warnings: HashMap<String, Vec<Warning>> = HashMap::new();
-    for w in stamp
-        .doc_warnings()
-        .filter(|w| kept_paths.contains(w.path.as_str()))
-    {
-        kept_warnings.entry(w.path.clone()).or_default().push(w);
-    }
-    let mut doc_warnings = Vec::new();
-    for row in &rows {
-        match *row {
-            Row::Kept(i) => {
-                if let Some(ws) = kept_warnings.remove(table.docs[i].path.as_str()) {
-                    doc_warnings.extend(ws);
-                }
-            }
-            Row::Fresh(j) => doc_warnings.extend(fresh[j].path_warnings()),
-        }
-    }
+    let manifest_text = manifest::render_sorted(docs.pairs());
+    let docs_digest = cache::docs_digest(docs.pairs());
+    let doc_warnings = docs.warnings(stamp);
+    // The walk's and reading's warnings, and the docs' own.
     let mut warnings = scan.warnings();
     warnings.extend(doc_warnings.iter().cloned());
     warnings.sort();
@@ -257,6 +220,76 @@ pub fn plan(
         budget_notes: Vec::new(),
         cache: record,
     }))
+}
+
+/// The docs of a spliced run, in path order.
+struct Docs<'a> {
+    /// The last run's table, which the kept rows point into.
+    table: &'a cache::Table,
+    rows: &'a [Row],
+    /// The docs analysed afresh, which the fresh rows point into.
+    fresh: &'a [Doc],
+}
+
+impl<'a> Docs<'a> {
+    fn path(&self, row: Row) -> &'a str {
+        match row {
+            Row::Kept(i) => &self.table.docs[i].path,
+            Row::Fresh(j) => &self.fresh[j].path,
+        }
+    }
+
+    /// Each doc's path and SHA-256 (hex).
+    fn pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone + '_ {
+        self.rows.iter().map(|&row| match row {
+            Row::Kept(i) => (&*self.table.docs[i].path, &*self.table.docs[i].sha256),
+            Row::Fresh(j) => (&*self.fresh[j].path, &*self.fresh[j].sha256),
+        })
+    }
+
+    /// The totals of the docs (the index's own are added once it is rendered).
+    fn totals(&self) -> Statistics {
+        let mut totals = Statistics::default();
+        for &row in self.rows {
+            match row {
+                Row::Kept(i) => {
+                    let e = &self.table.docs[i];
+                    totals.add(e.bytes, e.tokens, e.words);
+                }
+                Row::Fresh(j) => {
+                    let d = &self.fresh[j];
+                    totals.add(d.bytes, d.tokens, d.words);
+                }
+            }
+        }
+        totals
+    }
+
+    /// The docs' own warnings, in path order: the kept ones as the stamp has them, the fresh
+    /// ones from their analysis.
+    fn warnings(&self, stamp: &Stamp) -> Vec<Warning> {
+        let kept: HashSet<&str> = self
+            .rows
+            .iter()
+            .filter(|row| matches!(row, Row::Kept(_)))
+            .map(|&row| self.path(row))
+            .collect();
+        let mut by_path: HashMap<String, Vec<Warning>> = HashMap::new();
+        for w in stamp
+            .doc_warnings()
+            .filter(|w| kept.contains(w.path.as_str()))
+        {
+            by_path.entry(w.path.clone()).or_default().push(w);
+        }
+        let mut warnings = Vec::new();
+        for &row in self.rows {
+            match row {
+                Row::Kept(_) => warnings.extend(by_path.remove(self.path(row)).unwrap_or_default()),
+                Row::Fresh(j) => warnings.extend(self.fresh[j].path_warnings()),
+            }
+        }
+        warnings
+    }
 }
 
 /// Reads and analyses the changed docs in parallel; `None` if one can no longer be read as
