@@ -210,6 +210,10 @@ pub fn build_index(
     let previous = previous
         .map(|json| index_json::reusable_docs(json, &settings))
         .unwrap_or_default();
+    if previous.is_empty() {
+        // Every doc will be counted.
+        tokens::build_in_background(config.encoding);
+    }
     let built = index::build(root, config, &[layout.index_md_rel()], previous, scanned)?;
     Ok(Prepared {
         built,

@@ -41,6 +41,8 @@ pub fn plan(
     let Some(table) = cache::load_table(&layout.root, stamp) else {
         return Ok(None);
     };
+    // Changed docs are counted, and so are the blocks of INDEX.md that change.
+    tokens::build_in_background(config.encoding);
     // The outputs the spans point into. They were hashed a moment ago; if one changes before
     // the new outputs are written, `write_all` finds it and writes nothing.
     let (Some(md_bytes), Some(mut json)) = (
