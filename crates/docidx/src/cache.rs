@@ -490,26 +490,8 @@ pub fn store<'a>(
     if !config.cache {
         return;
     }
-    let dir = root.join(CACHE_DIR);
     let written = (|| -> std::io::Result<()> {
-        match std::fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.is_dir() => {}
-            // A symlink (which could lead out of the tree) or a file: not docidx's folder.
-            Ok(_) => return Err(std::io::Error::other("not a plain folder")),
-            Err(_) => {
-                std::fs::create_dir(&dir)?;
-                std::fs::write(
-                    dir.join(".gitignore"),
-                    "# Created by docidx: the cache is never committed.\n*\n",
-                )?;
-                std::fs::write(
-                    dir.join("CACHEDIR.TAG"),
-                    "Signature: 8a477f597d28d172789f06886806bc55\n\
-                 # This file is a cache directory tag created by docidx.\n\
-                 # For information about cache directory tags see https://bford.info/cachedir/\n",
-                )?;
-            }
-        }
+        let dir = folder_to_write(root)?;
         let fresh = |doc: &Doc, out: &mut Vec<u8>| {
             serde_json::to_writer(out, &Facts::of(doc)).expect("facts serialize")
         };
@@ -585,6 +567,31 @@ pub fn store<'a>(
     if written.is_err() {
         invalidate(root);
     }
+}
+
+/// The cache folder, created with its `.gitignore` and `CACHEDIR.TAG` if it does not exist;
+/// an error if something else than a plain folder is in its place.
+fn folder_to_write(root: &Path) -> std::io::Result<PathBuf> {
+    let dir = root.join(CACHE_DIR);
+    match std::fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {}
+        // A symlink (which could lead out of the tree) or a file: not docidx's folder.
+        Ok(_) => return Err(std::io::Error::other("not a plain folder")),
+        Err(_) => {
+            std::fs::create_dir(&dir)?;
+            std::fs::write(
+                dir.join(".gitignore"),
+                "# Created by docidx: the cache is never committed.\n*\n",
+            )?;
+            std::fs::write(
+                dir.join("CACHEDIR.TAG"),
+                "Signature: 8a477f597d28d172789f06886806bc55\n\
+                 # This file is a cache directory tag created by docidx.\n\
+                 # For information about cache directory tags see https://bford.info/cachedir/\n",
+            )?;
+        }
+    }
+    Ok(dir)
 }
 
 /// Removes the stamp (the outputs are about to change in a way it does not describe).
