@@ -372,6 +372,9 @@ pub fn plan_outputs(
     let existing = read_if_exists(&md_path)?;
     let frame = Frame::of(&md_path, existing.as_deref(), options.force)?;
     let navigation = frame.navigation(&index_dir);
+    // Its digest tells whether it changes; its megabytes are not kept while the new one renders.
+    let md_previous = existing.as_deref().map(crate::output::digest);
+    drop(existing);
 
     // Lower the detail step by step until the index fits the budget (never dropping a doc).
     let full = Detail {
@@ -479,11 +482,26 @@ pub fn plan_outputs(
     drop(old_manifest);
 
     let body_at = md.body_at as u64;
-    let mut outputs = vec![
-        Output::with_previous(md_path, md.text.into_bytes(), existing.as_deref()),
-        json_output,
-        Output::new(manifest_path, manifest::render_sorted(docs()))?,
-    ];
+    let manifest_text = manifest::render_sorted(docs());
+    let mut outputs = if options.check {
+        // Only compared: digests are enough, and the megabytes go.
+        let digest = |bytes: &[u8]| crate::output::digest(bytes);
+        vec![
+            Output::digest_only(md_path, digest(md.text.as_bytes()), md_previous),
+            json_output,
+            Output::digest_only(
+                manifest_path.clone(),
+                digest(manifest_text.as_bytes()),
+                crate::output::digest_file(&manifest_path)?,
+            ),
+        ]
+    } else {
+        vec![
+            Output::with_digest(md_path, md.text.into_bytes(), md_previous),
+            json_output,
+            Output::new(manifest_path, manifest_text)?,
+        ]
+    };
     if config.llms_txt {
         outputs.push(Output::new(
             layout.out_dir.join(LLMS_TXT),
