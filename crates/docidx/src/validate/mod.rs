@@ -216,7 +216,7 @@ pub(crate) struct IndexFile {
     pub generated_lines: Option<std::ops::RangeInclusive<usize>>,
     /// Whether `doc` is the analysis of the text with the generated region's lines emptied
     /// but its headings (its byte counts are off, its lines, sections, anchors and links
-    /// right): all a run needs of a region the cache vouches for.
+    /// right): all a run needs of a region that is vouched for ([`Context::vouched`]).
     pub partial: bool,
 }
 
@@ -229,10 +229,11 @@ impl IndexFile {
         }
     }
 
-    /// Whether the link at `line` is in a generated region that the cache vouches for: it was
-    /// written by generate for these very docs, so it resolves, and they are all linked.
+    /// Whether the link at `line` is in a generated region that is vouched for
+    /// ([`Context::vouched`]): it was written by generate for these very docs, so it resolves,
+    /// and they are all linked.
     pub fn vouched(&self, ctx: &Context, line: usize) -> bool {
-        ctx.fresh.is_some()
+        ctx.vouched
             && self
                 .generated_lines
                 .as_ref()
@@ -257,6 +258,9 @@ pub(crate) struct Context<'a> {
     /// The totals recorded when the cache showed that the outputs are current (then
     /// `stale-index` has nothing to report and `INDEX.md`'s count is known).
     pub fresh: Option<&'a Statistics>,
+    /// Whether the generated region of `INDEX.md` is what generate writes for these docs: the
+    /// cache showed the outputs current, or `INDEX.md` equals what generate would write now.
+    pub vouched: bool,
 }
 
 /// Checks the tree at `root`.
@@ -269,7 +273,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         .index
         .clone()
         .unwrap_or_else(|| layout.index_md.clone());
-    let (index_file, found) = read_tree(root, config, options, &layout, &index_path)?;
+    let (mut index_file, found) = read_tree(root, config, options, &layout, &index_path)?;
     let has_markers = index_file.as_ref().is_some_and(|f| f.generated.is_some());
     let subject = match found {
         Found::Fresh { stamp, scan, docs } => Subject::from_cache(config, *stamp, &scan, docs),
@@ -289,6 +293,13 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         fresh,
     } = subject;
 
+    let vouched = fresh.is_some() || plan.as_ref().is_some_and(|p| !p.outputs[0].is_change());
+    if let Some(f) = index_file.as_mut().filter(|f| f.partial && !vouched) {
+        // Nothing vouches for the generated region: analyse all of it.
+        f.doc =
+            analyse::analyse_structure(&f.rel, f.text.as_bytes(), &crate::index::settings(config));
+        f.partial = false;
+    }
     let ctx = Context {
         tree: links::Tree::new(root).map_err(|e| Error::io(root, e))?,
         config,
@@ -299,6 +310,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         plan: plan.as_ref(),
         previous_json: previous_json.as_ref(),
         fresh: fresh.as_ref(),
+        vouched,
     };
     let mut report = Report {
         docs: index.docs.len(),
@@ -372,8 +384,9 @@ fn read_tree(
             let link_docs = side_stamp
                 .as_ref()
                 .and_then(|stamp| crate::cache::load_link_docs(root, stamp));
-            // With link facts, the cache likely vouches for the generated region.
-            let partial = link_docs.is_some();
+            // Generate's own INDEX.md: the cache or the comparison with what generate would
+            // write likely vouches for its generated region (if not, it is analysed again).
+            let partial = options.index.is_none();
             (
                 read_index_file(root, config, index_path, partial),
                 link_docs,
@@ -394,19 +407,7 @@ fn read_tree(
         }
         (cached, _) => Found::Stale(cached.into_scan()),
     };
-    let mut index_file = index_file?;
-    if let (Found::Stale(_), Some(f)) = (&found, &mut index_file) {
-        if f.partial {
-            // Nothing vouches for the generated region: analyse all of it.
-            f.doc = analyse::analyse_structure(
-                &f.rel,
-                f.text.as_bytes(),
-                &crate::index::settings(config),
-            );
-            f.partial = false;
-        }
-    }
-    Ok((index_file, found))
+    Ok((index_file?, found))
 }
 
 /// The docs the rules look at, and what is known about the outputs.
