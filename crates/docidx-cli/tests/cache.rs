@@ -372,9 +372,12 @@ fn a_run_after_a_doc_changed_takes_the_other_docs_from_the_cache() {
     let table = root.join(".docidx-cache/docs-v1.txt");
     let text = fs::read_to_string(&table).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    let docs = lines.len() - 3;
+    // Two header lines ("docidx table 1", "newline …"), then a line per doc.
+    assert!(lines[1].starts_with("newline "), "{text}");
+    let header = 2;
+    let docs = lines.len() - header;
     let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    for line in &mut edited[3..3 + docs - 1] {
+    for line in &mut edited[header..header + docs - 1] {
         let mut fields: Vec<String> = line.splitn(11, ' ').map(str::to_string).collect();
         fields[3] = (fields[3].parse::<u64>().unwrap() + 1000).to_string();
         *line = fields.join(" ");

@@ -99,12 +99,10 @@ enum Hashed {
 impl Scan {
     /// [`crate::cache::docs_digest`] of the docs read.
     pub fn digest(&self) -> String {
-        crate::cache::docs_digest(self.discovery.files.iter().zip(&self.hashes).filter_map(
-            |(file, hashed)| match hashed {
-                Hashed::Sha256(sha256) => Some((file.rel.as_str(), sha256.as_str())),
-                _ => None,
-            },
-        ))
+        crate::cache::docs_digest(
+            self.hashed()
+                .map(|(file, sha256)| (file.rel.as_str(), sha256)),
+        )
     }
 
     /// The docs read, with their SHA-256 (hex), in path order; files too large or unreadable
@@ -122,14 +120,8 @@ impl Scan {
 
     /// The manifest of the docs read.
     pub fn manifest(&self) -> crate::manifest::Manifest {
-        self.discovery
-            .files
-            .iter()
-            .zip(&self.hashes)
-            .filter_map(|(file, hashed)| match hashed {
-                Hashed::Sha256(sha256) => Some((file.rel.clone(), sha256.clone())),
-                _ => None,
-            })
+        self.hashed()
+            .map(|(file, sha256)| (file.rel.clone(), sha256.to_string()))
             .collect()
     }
 

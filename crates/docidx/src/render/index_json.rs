@@ -378,6 +378,29 @@ pub fn reusable_docs(previous: IndexJson, settings: &Settings) -> Vec<Doc> {
 mod tests {
     use super::*;
 
+    /// The whole `INDEX.json` of `index`, as serde_json would write it in one piece.
+    fn whole(
+        index: &Index,
+        settings: &Settings,
+        statistics: Statistics,
+        navigation: Vec<NavTable>,
+    ) -> IndexJson {
+        IndexJson {
+            schema_version: SCHEMA_VERSION,
+            generator: Generator {
+                name: crate::GENERATOR.into(),
+                version: crate::VERSION.into(),
+            },
+            encoding: index.encoding,
+            analysis: Analysis {
+                summary_chars: settings.summary_chars,
+            },
+            statistics,
+            navigation,
+            documents: index.docs.clone(),
+        }
+    }
+
     /// Thousands of docs: INDEX.json is serialized in several batches and read in several
     /// megabyte reads, whose ends fall inside documents; the bytes and the parse are the same.
     #[test]
@@ -402,20 +425,7 @@ mod tests {
         let statistics = Statistics::of(&index, "x", 1);
         let written = render(&index, &settings, statistics.clone(), Vec::new());
         assert!(written.len() > 1 << 20, "{}", written.len());
-        let whole = IndexJson {
-            schema_version: SCHEMA_VERSION,
-            generator: Generator {
-                name: crate::GENERATOR.into(),
-                version: crate::VERSION.into(),
-            },
-            encoding: index.encoding,
-            analysis: Analysis {
-                summary_chars: settings.summary_chars,
-            },
-            statistics,
-            navigation: Vec::new(),
-            documents: index.docs.clone(),
-        };
+        let whole = whole(&index, &settings, statistics, Vec::new());
         assert_eq!(
             written,
             serde_json::to_string_pretty(&whole).unwrap() + "\n"
@@ -467,20 +477,7 @@ mod tests {
                 docs: docs.to_vec(),
             };
             let statistics = Statistics::of(&index, "x", 1);
-            let whole = IndexJson {
-                schema_version: SCHEMA_VERSION,
-                generator: Generator {
-                    name: crate::GENERATOR.into(),
-                    version: crate::VERSION.into(),
-                },
-                encoding: index.encoding,
-                analysis: Analysis {
-                    summary_chars: settings.summary_chars,
-                },
-                statistics: statistics.clone(),
-                navigation: navigation.clone(),
-                documents: index.docs.clone(),
-            };
+            let whole = whole(&index, &settings, statistics.clone(), navigation.clone());
             let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
             let mut out = Vec::new();
             let spans = write_of(
