@@ -84,3 +84,36 @@ fn section_counts_are_exact_on_real_corpora() {
     eprintln!("checked {} docs and {} sections", checked.0, checked.1);
     assert!(checked.0 > 1000);
 }
+
+#[test]
+fn pieces_equal_the_regex_pre_tokenizers_on_real_corpora() {
+    let Some(corpora) = corpora() else {
+        eprintln!("skipped: no ../shared/corpora beside this clone");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    // tldr is in 40 languages and scripts: letters, marks and numbers of every kind.
+    for name in ["book", "argo-cd-docs", "tldr"] {
+        let root = unpack(&corpora, name, tmp.path());
+        let mut files = Vec::new();
+        markdown_files(&root, &mut files);
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            for (encoding, regex) in [
+                (Encoding::Cl100kBase, bpe_openai::cl100k_base()),
+                (Encoding::O200kBase, bpe_openai::o200k_base()),
+            ] {
+                assert!(
+                    tokens::pieces(encoding, &text).eq(regex.split(&text)),
+                    "{encoding} {}",
+                    file.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("checked {checked} docs");
+    assert!(checked > 30_000);
+}
