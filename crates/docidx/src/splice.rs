@@ -38,17 +38,21 @@ pub fn plan(
     if config.budget.is_some() || config.llms_txt || !config.cache {
         return Ok(None);
     }
-    let Some(table) = cache::load_table(&layout.root, stamp) else {
-        return Ok(None);
-    };
     // Changed docs are counted, and so are the blocks of INDEX.md that change.
     tokens::build_in_background(config.encoding);
-    // The outputs the spans point into. They were hashed a moment ago; if one changes before
-    // the new outputs are written, `write_all` finds it and writes nothing.
-    let (Some(md_bytes), Some(mut json)) = (
-        read_if_exists(&layout.index_md)?,
-        SpanReader::open(&layout.index_json)?,
-    ) else {
+    // The table, and the outputs its spans point into, read at once. The outputs were hashed a
+    // moment ago; if one changes before the new outputs are written, `write_all` finds it and
+    // writes nothing.
+    let (table, outputs) = rayon::join(
+        || cache::load_table(&layout.root, stamp),
+        || -> Result<_> {
+            Ok((
+                read_if_exists(&layout.index_md)?,
+                SpanReader::open(&layout.index_json)?,
+            ))
+        },
+    );
+    let (Some(table), (Some(md_bytes), Some(mut json))) = (table, outputs?) else {
         return Ok(None);
     };
     let Ok(md_text) = std::str::from_utf8(&md_bytes) else {
@@ -60,7 +64,7 @@ pub fn plan(
     }
 
     // Each doc in path order: kept (same path and bytes as in the table) or to analyse.
-    let by_path: HashMap<&str, usize> = table
+    let by_path: rustc_hash::FxHashMap<&str, usize> = table
         .docs
         .iter()
         .enumerate()

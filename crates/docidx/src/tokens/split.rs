@@ -46,7 +46,7 @@ const END: u8 = 128;
 /// The pieces of `text`, in order; they join to `text`.
 pub fn pieces(encoding: Encoding, text: &str) -> Pieces<'_> {
     Pieces {
-        text: text.as_bytes(),
+        text,
         at: 0,
         classes: classes(),
         o200k: encoding == Encoding::O200kBase,
@@ -84,8 +84,7 @@ fn classes() -> &'static [u8] {
 
 /// The iterator [`pieces`] returns.
 pub struct Pieces<'a> {
-    /// The text's bytes (valid UTF-8).
-    text: &'a [u8],
+    text: &'a str,
     at: usize,
     classes: &'static [u8],
     o200k: bool,
@@ -105,8 +104,8 @@ impl<'a> Iterator for Pieces<'a> {
             self.cl100k_end(start)
         };
         self.at = end;
-        // Every end is a character boundary: pieces are whole characters.
-        Some(std::str::from_utf8(&self.text[start..end]).expect("whole characters"))
+        // Pieces are whole characters, so `end` is a character boundary.
+        Some(&self.text[start..end])
     }
 }
 
@@ -128,15 +127,15 @@ fn is_lowerish(class: u8) -> bool {
 impl Pieces<'_> {
     /// The class of the character at byte `at` and its length in bytes; [`END`] and 0 at the
     /// end of the text.
-    #[inline]
+    #[inline(always)]
     fn class_at(&self, at: usize) -> (u8, usize) {
-        let Some(&b0) = self.text.get(at) else {
+        let Some(&b0) = self.text.as_bytes().get(at) else {
             return (END, 0);
         };
         let (code, len) = if b0 < 0x80 {
             (u32::from(b0), 1)
         } else {
-            let tail = |i: usize| u32::from(self.text[at + i] & 0x3F);
+            let tail = |i: usize| u32::from(self.text.as_bytes()[at + i] & 0x3F);
             if b0 < 0xE0 {
                 (u32::from(b0 & 0x1F) << 6 | tail(1), 2)
             } else if b0 < 0xF0 {
@@ -165,7 +164,12 @@ impl Pieces<'_> {
 
     /// The end of the run of bytes from `at` that are in `set` (ASCII).
     fn run_bytes(&self, mut at: usize, set: &[u8]) -> usize {
-        while self.text.get(at).is_some_and(|b| set.contains(b)) {
+        while self
+            .text
+            .as_bytes()
+            .get(at)
+            .is_some_and(|b| set.contains(b))
+        {
             at += 1;
         }
         at
@@ -173,10 +177,10 @@ impl Pieces<'_> {
 
     /// The end of a contraction (`(?i:'s|'t|'re|'ve|'m|'ll|'d)`) starting at `at`, if one does.
     fn contraction(&self, at: usize) -> Option<usize> {
-        if self.text.get(at) != Some(&b'\'') {
+        if self.text.as_bytes().get(at) != Some(&b'\'') {
             return None;
         }
-        let next = |i: usize| self.text.get(at + i).map(u8::to_ascii_lowercase);
+        let next = |i: usize| self.text.as_bytes().get(at + i).map(u8::to_ascii_lowercase);
         match next(1)? {
             b's' | b't' | b'm' | b'd' => Some(at + 2),
             b'r' | b'v' if next(2) == Some(b'e') => Some(at + 3),
@@ -202,7 +206,7 @@ impl Pieces<'_> {
 
     /// ` ?[^\s\p{L}\p{N}]+` from `at`, then a run of `trailing` bytes, if it matches there.
     fn punctuation(&self, at: usize, first: u8, trailing: &[u8]) -> Option<usize> {
-        let start = if self.text[at] == b' ' && is_other(self.class_at(at + 1).0) {
+        let start = if self.text.as_bytes()[at] == b' ' && is_other(self.class_at(at + 1).0) {
             at + 1
         } else if is_other(first) {
             at
