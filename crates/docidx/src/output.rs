@@ -22,8 +22,8 @@ pub struct Output {
     /// The SHA-256 of the file when docidx read it (`None`: it did not exist). A digest, not
     /// the bytes, so a large old `INDEX.json` is not kept in memory beside the new one.
     pub previous: Option<[u8; 32]>,
-    /// A temporary file beside `path` that holds the new bytes; removed when the output is
-    /// dropped unless [`write_all`] renamed it into place.
+    /// A temporary file beside `path` that holds the new bytes, not yet synced; [`write_all`]
+    /// syncs it and renames it into place, and dropping the output removes it otherwise.
     staged: Option<PathBuf>,
     /// Whether the new bytes were only hashed: such an output can say whether it is a change
     /// but cannot be written.
@@ -95,7 +95,8 @@ impl Output {
         previous: Option<[u8; 32]>,
         render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<Output> {
-        let (tmp, digest) = stage_with(&path, true, render)?;
+        // Synced by `write_all`, beside the other outputs' work, before the rename.
+        let (tmp, digest) = stage_with(&path, false, render)?;
         let mut out = Output {
             path,
             contents: Vec::new(),
@@ -286,21 +287,31 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 /// it was. An output whose file changed on disk since it was read is not written
 /// ([`Error::Changed`]), unless the file already holds exactly the new contents.
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
+    use rayon::prelude::*;
     for out in outputs {
         remove_stale_temps(&out.path);
     }
+    // Each output's file hashed again (on all cores): one that changed since docidx read it
+    // is never overwritten.
+    let checked: Vec<Result<Option<&Output>>> = outputs
+        .par_iter()
+        .filter(|o| o.is_change())
+        .map(|out| {
+            let now = digest_file(&out.path)?;
+            if now == Some(out.digest) {
+                return Ok(None);
+            }
+            if now != out.previous {
+                return Err(Error::Changed {
+                    path: out.path.clone(),
+                });
+            }
+            Ok(Some(out))
+        })
+        .collect();
     let mut pending = Vec::new();
-    for out in outputs.iter().filter(|o| o.is_change()) {
-        let now = digest_file(&out.path)?;
-        if now == Some(out.digest) {
-            continue;
-        }
-        if now != out.previous {
-            return Err(Error::Changed {
-                path: out.path.clone(),
-            });
-        }
-        pending.push(out);
+    for out in checked {
+        pending.extend(out?);
     }
     if let Some(out) = pending.iter().find(|o| o.digest_only) {
         return Err(Error::Other {
@@ -308,22 +319,30 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
             message: "was planned for checking only; its new contents were never kept".into(),
         });
     }
-    let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
-    for out in &pending {
-        let tmp = match &out.staged {
-            Some(tmp) => Ok(tmp.clone()),
+    // Each new file written (or, if streamed already, synced) beside the others.
+    let staged: Vec<Result<PathBuf>> = pending
+        .par_iter()
+        .map(|out| match &out.staged {
+            Some(tmp) => fs::File::open(tmp)
+                .and_then(|f| f.sync_all())
+                .map(|()| tmp.clone())
+                .map_err(|e| Error::io(&out.path, e)),
             None => stage(&out.path, &out.contents),
-        };
-        match tmp {
-            Ok(tmp) => staged.push((tmp, &out.path)),
-            Err(e) => {
-                for (tmp, _) in &staged {
-                    let _ = fs::remove_file(tmp);
-                }
-                return Err(e);
+        })
+        .collect();
+    if let Some(i) = staged.iter().position(Result::is_err) {
+        for (tmp, out) in staged.iter().zip(&pending) {
+            if let (Ok(tmp), None) = (tmp, &out.staged) {
+                let _ = fs::remove_file(tmp);
             }
         }
+        return Err(staged.into_iter().nth(i).expect("found").unwrap_err());
     }
+    let staged: Vec<(PathBuf, &Path)> = staged
+        .into_iter()
+        .zip(&pending)
+        .map(|(tmp, out)| (tmp.expect("no error"), out.path.as_path()))
+        .collect();
     let mut written = Vec::new();
     for (i, (tmp, path)) in staged.iter().enumerate() {
         if let Err(e) = fs::rename(tmp, path) {
