@@ -161,6 +161,16 @@ pub enum PreviousJson {
     },
 }
 
+impl PreviousJson {
+    /// What an `INDEX.json` read with `encoding` and these (path, SHA-256) pairs describes.
+    fn read(encoding: crate::Encoding, mut manifest: Vec<(String, String)>) -> PreviousJson {
+        // Written sorted (this is then linear); edited by hand, perhaps not.
+        manifest.sort();
+        manifest.dedup_by(|a, b| a.0 == b.0);
+        PreviousJson::Read { encoding, manifest }
+    }
+}
+
 /// Builds the index of `root`, reusing the analyses of the previous `INDEX.json` for docs whose
 /// bytes have not changed (with a [`Scan`], unchanged docs are not read again). `INDEX.md` in
 /// the output folder is not a doc. With `describe_previous`, also tells what that `INDEX.json`
@@ -174,30 +184,27 @@ pub fn build_index(
 ) -> Result<Prepared> {
     let settings = index::settings(config);
     // Parsed on the run's threads (`--jobs`).
-    let on_disk =
-        index::thread_pool(root, config)?.install(|| index_json::load(&layout.index_json))?;
-    let previous_json = describe_previous.then(|| match &on_disk {
-        OnDisk::Missing => PreviousJson::Missing,
-        OnDisk::Unreadable => PreviousJson::Unreadable,
-        OnDisk::Parsed(json) => PreviousJson::Read {
-            encoding: json.encoding,
-            manifest: {
-                let mut pairs: Vec<(String, String)> = json
-                    .documents
-                    .iter()
-                    .map(|d| (d.path.clone(), d.sha256.clone()))
-                    .collect();
-                // Written sorted (this is then linear); edited by hand, perhaps not.
-                pairs.sort();
-                pairs.dedup_by(|a, b| a.0 == b.0);
-                pairs
-            },
-        },
-    });
-    let previous = match on_disk {
-        OnDisk::Parsed(json) => Some(json),
-        OnDisk::Missing | OnDisk::Unreadable => None,
+    let on_disk = index::thread_pool(root, config)?
+        .install(|| index_json::load(&layout.index_json, &settings))?;
+    let (previous, previous_json) = match on_disk {
+        OnDisk::Missing => (None, PreviousJson::Missing),
+        OnDisk::Unreadable => (None, PreviousJson::Unreadable),
+        OnDisk::Parsed(json) => {
+            let pairs = if describe_previous {
+                let pair = |d: &crate::analyse::Doc| (d.path.clone(), d.sha256.clone());
+                json.documents.iter().map(pair).collect()
+            } else {
+                Vec::new()
+            };
+            let read = PreviousJson::read(json.encoding, pairs);
+            (Some(json), read)
+        }
+        OnDisk::Stale { head, docs } => {
+            let read = PreviousJson::read(head.encoding, docs);
+            (Some(head), read)
+        }
     };
+    let previous_json = describe_previous.then_some(previous_json);
     let known_index = previous
         .as_ref()
         .filter(|json| json.encoding == config.encoding && !json.statistics.index_sha256.is_empty())

@@ -244,9 +244,11 @@ fn nested_object(doc: &Doc) -> Vec<u8> {
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.
 pub fn parse(bytes: &[u8]) -> Option<IndexJson> {
-    load_from(bytes)
-        .ok()
-        .flatten()
+    let laid_out = match load_from(bytes, |_| true) {
+        Ok(Some(OnDisk::Parsed(json))) => Some(json),
+        _ => None,
+    };
+    laid_out
         .or_else(|| serde_json::from_slice(bytes).ok())
         .filter(|j: &IndexJson| j.schema_version == SCHEMA_VERSION)
 }
@@ -258,6 +260,20 @@ pub enum OnDisk {
     /// Not an `INDEX.json` this version understands.
     Unreadable,
     Parsed(IndexJson),
+    /// One whose analyses cannot be reused (other settings, or another docidx version): its
+    /// head, with no documents, and each document's path and SHA-256, in the file's order.
+    /// Holding every document would only cost memory.
+    Stale {
+        head: IndexJson,
+        docs: Vec<(String, String)>,
+    },
+}
+
+/// A document of a stale `INDEX.json`: its path and SHA-256 alone.
+#[derive(Deserialize)]
+struct Listed {
+    path: String,
+    sha256: String,
 }
 
 /// Reads and parses the `INDEX.json` at `path`.
@@ -265,29 +281,42 @@ pub enum OnDisk {
 /// One laid out as docidx writes it is read a megabyte at a time, and the documents in each
 /// are parsed on all cores (of the current rayon pool), so the file is never held whole. Any
 /// other layout (reformatted by hand, say) is read and parsed as a whole, with the same result.
-pub fn load(path: &std::path::Path) -> crate::Result<OnDisk> {
+///
+/// Its documents are parsed whole only if their analyses can be reused with `settings`
+/// ([`reusable_docs`]); otherwise it is [`OnDisk::Stale`].
+pub fn load(path: &std::path::Path, settings: &Settings) -> crate::Result<OnDisk> {
     let io = |e| crate::Error::io(path, e);
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(OnDisk::Missing),
         Err(e) => return Err(io(e)),
     };
-    let parsed = match load_from(file).map_err(io)? {
-        Some(json) => Some(json),
-        None => serde_json::from_slice(&std::fs::read(path).map_err(io)?).ok(),
-    };
-    Ok(
-        match parsed.filter(|j: &IndexJson| j.schema_version == SCHEMA_VERSION) {
-            Some(json) => OnDisk::Parsed(json),
-            None => OnDisk::Unreadable,
-        },
-    )
+    let current = |head: &IndexJson| head.schema_version == SCHEMA_VERSION;
+    let reusable = |head: &IndexJson| reusable(head, settings);
+    if let Some(read) = load_from(file, reusable).map_err(io)? {
+        return Ok(match read {
+            OnDisk::Parsed(json) | OnDisk::Stale { head: json, .. } if !current(&json) => {
+                OnDisk::Unreadable
+            }
+            read => read,
+        });
+    }
+    let parsed: Option<IndexJson> = serde_json::from_slice(&std::fs::read(path).map_err(io)?).ok();
+    Ok(match parsed.filter(current) {
+        Some(json) => OnDisk::Parsed(json),
+        None => OnDisk::Unreadable,
+    })
 }
 
 /// Reads an `INDEX.json` laid out as [`write_of`] writes it: the head, then each document's
-/// object, found by the line breaks around it (a string cannot hold one). `None` if it is laid
-/// out otherwise or any part does not parse.
-fn load_from(mut input: impl std::io::Read) -> std::io::Result<Option<IndexJson>> {
+/// object, found by the line breaks around it (a string cannot hold one). The documents are
+/// parsed whole if `whole` says so of the head ([`OnDisk::Parsed`]), otherwise for their path
+/// and SHA-256 ([`OnDisk::Stale`]). `None` if it is laid out otherwise or any part does not
+/// parse.
+fn load_from(
+    mut input: impl std::io::Read,
+    whole: impl Fn(&IndexJson) -> bool,
+) -> std::io::Result<Option<OnDisk>> {
     use std::io::Read;
     const DOCUMENTS: &[u8] = b",\n  \"documents\": [";
     const BETWEEN: &[u8] = b"\n    },\n    {";
@@ -313,11 +342,23 @@ fn load_from(mut input: impl std::io::Read) -> std::io::Result<Option<IndexJson>
         return Ok(None);
     };
     drop(head);
+    let whole = whole(&json);
+    let mut listed = Vec::new();
+    let done = |json: IndexJson, listed: Vec<(String, String)>| {
+        if whole {
+            OnDisk::Parsed(json)
+        } else {
+            OnDisk::Stale {
+                head: json,
+                docs: listed,
+            }
+        }
+    };
     buf.drain(..at + DOCUMENTS.len());
     while buf.len() < 5 && more(&mut buf)? {}
     if buf.starts_with(b"]") {
         while more(&mut buf)? {}
-        return Ok((buf.trim_ascii_end() == b"]\n}").then_some(json));
+        return Ok((buf.trim_ascii_end() == b"]\n}").then(|| done(json, listed)));
     }
     if !buf.starts_with(b"\n    {") {
         return Ok(None);
@@ -339,16 +380,30 @@ fn load_from(mut input: impl std::io::Read) -> std::io::Result<Option<IndexJson>
             };
             spans.push(start..last.len());
         }
-        let docs = spans
-            .into_par_iter()
-            .map(|span| serde_json::from_slice::<Doc>(&buf[span]).ok())
-            .collect::<Option<Vec<Doc>>>();
-        let Some(docs) = docs else {
-            return Ok(None);
-        };
-        json.documents.extend(docs);
+        if whole {
+            let docs = spans
+                .into_par_iter()
+                .map(|span| serde_json::from_slice::<Doc>(&buf[span]).ok())
+                .collect::<Option<Vec<Doc>>>();
+            let Some(docs) = docs else {
+                return Ok(None);
+            };
+            json.documents.extend(docs);
+        } else {
+            let docs = spans
+                .into_par_iter()
+                .map(|span| {
+                    let doc = serde_json::from_slice::<Listed>(&buf[span]).ok()?;
+                    Some((doc.path, doc.sha256))
+                })
+                .collect::<Option<Vec<_>>>();
+            let Some(docs) = docs else {
+                return Ok(None);
+            };
+            listed.extend(docs);
+        }
         if ended {
-            return Ok(Some(json));
+            return Ok(Some(done(json, listed)));
         }
         // What is left starts at the next document (a separator can straddle the reads).
         buf.drain(..start);
@@ -363,20 +418,32 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// The documents of a previous `INDEX.json` whose analysis can be reused: written by this
 /// docidx version with the same encoding and settings (otherwise none).
 pub fn reusable_docs(previous: IndexJson, settings: &Settings) -> Vec<Doc> {
-    let same = previous.generator.name == crate::GENERATOR
-        && previous.generator.version == crate::VERSION
-        && previous.encoding == settings.encoding
-        && previous.analysis.summary_chars == settings.summary_chars;
-    if same {
+    if reusable(&previous, settings) {
         previous.documents
     } else {
         Vec::new()
     }
 }
 
+/// Whether the analyses of an `INDEX.json` with this head can be reused with `settings`.
+fn reusable(head: &IndexJson, settings: &Settings) -> bool {
+    head.generator.name == crate::GENERATOR
+        && head.generator.version == crate::VERSION
+        && head.encoding == settings.encoding
+        && head.analysis.summary_chars == settings.summary_chars
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `load_from` read, which must be a whole `INDEX.json`.
+    fn parsed(read: std::io::Result<Option<OnDisk>>) -> IndexJson {
+        match read.unwrap() {
+            Some(OnDisk::Parsed(json)) => json,
+            other => panic!("not parsed whole: {other:?}"),
+        }
+    }
 
     /// The whole `INDEX.json` of `index`, as serde_json would write it in one piece.
     fn whole(
@@ -430,7 +497,7 @@ mod tests {
             written,
             serde_json::to_string_pretty(&whole).unwrap() + "\n"
         );
-        assert_eq!(load_from(written.as_bytes()).unwrap().unwrap(), whole);
+        assert_eq!(parsed(load_from(written.as_bytes(), |_| true)), whole);
         // The same on one thread.
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
@@ -440,7 +507,7 @@ mod tests {
         assert_eq!(again, written);
         // Cut short, it is not an INDEX.json, whichever way it is read.
         let cut = &written.as_bytes()[..written.len() * 2 / 3];
-        assert!(load_from(cut).unwrap().is_none());
+        assert!(load_from(cut, |_| true).unwrap().is_none());
         assert!(parse(cut).is_none());
     }
 
@@ -493,9 +560,27 @@ mod tests {
             assert_eq!(String::from_utf8(out.clone()).unwrap(), expected);
             assert_eq!(parse(&out).unwrap(), whole);
             // Parsed a document at a time; laid out otherwise, as a whole, to the same result.
-            assert_eq!(load_from(&out[..]).unwrap().unwrap(), whole);
+            assert_eq!(parsed(load_from(&out[..], |_| true)), whole);
+            // Stale: the head, and each document's path and SHA-256 alone.
+            let Some(OnDisk::Stale { head, docs: listed }) =
+                load_from(&out[..], |_| false).unwrap()
+            else {
+                panic!("a stale INDEX.json is listed");
+            };
+            assert_eq!(
+                head,
+                IndexJson {
+                    documents: Vec::new(),
+                    ..whole.clone()
+                }
+            );
+            let pairs: Vec<(String, String)> = docs
+                .iter()
+                .map(|d| (d.path.clone(), d.sha256.clone()))
+                .collect();
+            assert_eq!(listed, pairs);
             let compact = serde_json::to_vec(&whole).unwrap();
-            assert!(load_from(&compact[..]).unwrap().is_none());
+            assert!(load_from(&compact[..], |_| true).unwrap().is_none());
             assert_eq!(parse(&compact).unwrap(), whole);
             // Each span holds its doc's object; copying them gives the same file again.
             for (&[a, b], doc) in spans.iter().zip(&index.docs) {
