@@ -86,7 +86,7 @@ fn section_counts_are_exact_on_real_corpora() {
 }
 
 #[test]
-fn pieces_equal_the_regex_pre_tokenizers_on_real_corpora() {
+fn pieces_and_counts_equal_bpe_openai_on_real_corpora() {
     let Some(corpora) = corpora() else {
         eprintln!("skipped: no ../shared/corpora beside this clone");
         return;
@@ -107,6 +107,13 @@ fn pieces_equal_the_regex_pre_tokenizers_on_real_corpora() {
             ] {
                 assert!(
                     tokens::pieces(encoding, &text).eq(regex.split(&text)),
+                    "{encoding} {}",
+                    file.display()
+                );
+                // docidx's own merges over its rank table, against bpe-openai's encoder.
+                assert_eq!(
+                    tokens::count(encoding, &text),
+                    regex.count(&text),
                     "{encoding} {}",
                     file.display()
                 );

@@ -1,22 +1,26 @@
 //! Exact token counts, as OpenAI's tiktoken `encode_ordinary` gives them.
 //!
-//! Counting uses `bpe-openai`'s byte-pair encoding, which gives the same counts as tiktoken
-//! (checked in the tests against `tiktoken-rs`, and on real corpora against OpenAI's Python
-//! tiktoken) at about twice the speed. docidx cuts the text into the tokenizer's pieces itself
-//! ([`pieces`], the pre-tokenizer's expression written out by hand, with the same pieces), and
-//! remembers the counts of short pieces it has already seen ([`PieceMemo`]), which together
-//! make it about twice as fast again. The encoders are built lazily, on first use, so a run
-//! that reuses every previous analysis never pays for building one.
+//! A text is cut into the pre-tokenizer's pieces ([`pieces`]: the expression of cl100k_base or
+//! o200k_base written out by hand, with the same pieces), and each piece's byte-pair encoding
+//! is counted by tiktoken's own merge rule over a compact table of the vocabulary ([`bpe`]).
+//! The counts of short pieces already seen are remembered ([`PieceMemo`]). Pieces longer than
+//! [`bpe::LONG`] bytes go to `bpe-openai`, whose time is linear in their length. The tests
+//! check the counts against `bpe-openai` and `tiktoken-rs`, and `benches/compare_tokens.py`
+//! against OpenAI's Python tiktoken on real corpora. Nothing is loaded until a run counts, so
+//! a run that reuses every previous analysis never loads a vocabulary.
 
 use crate::config::Encoding;
 
+pub mod bpe;
 mod split;
 pub use split::{pieces, Pieces};
 
-/// The tokenizer crate docidx counts with (shown by `docidx --version`).
+/// The crate whose vocabularies docidx counts with, and whose encoder counts pieces longer than
+/// [`bpe::LONG`] bytes (shown by `docidx --version`).
 pub const TOKENIZER: &str = "bpe-openai 0.3.2";
 
-/// The encoder for `encoding`, built on first use and shared afterwards.
+/// bpe-openai's encoder for `encoding`, built on first use and shared afterwards: for pieces
+/// longer than [`bpe::LONG`] bytes.
 fn encoder(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
     match encoding {
         Encoding::O200kBase => bpe_openai::o200k_base(),
@@ -24,14 +28,14 @@ fn encoder(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
     }
 }
 
-/// Starts building the encoder for `encoding` on a thread of its own, for a run that will
-/// count for sure: the build (20 to 30 ms) then overlaps the walk and the first reads instead
-/// of holding up the first count. Counting waits for it as usual; if no thread can be started,
-/// the first count builds it.
+/// Starts loading the vocabulary of `encoding` on a thread of its own, for a run that will
+/// count for sure: the load then overlaps the walk and the first reads instead of holding up
+/// the first count. Counting waits for it as usual; if no thread can be started, the first
+/// count loads it.
 pub fn build_in_background(encoding: Encoding) {
     let _ = std::thread::Builder::new()
-        .name("encoder".into())
-        .spawn(move || encoder(encoding));
+        .name("vocabulary".into())
+        .spawn(move || bpe::ranks(encoding));
 }
 
 /// Texts longer than this are cut at piece boundaries and counted in parallel.
@@ -56,10 +60,13 @@ pub fn count(encoding: Encoding, text: &str) -> usize {
 /// The count of `text` as the tokenizer's own `count` gives it: the sum of the BPE counts of
 /// its pre-tokenizer pieces, each short piece looked up in the [`PieceMemo`] first.
 fn count_pieces(encoding: Encoding, text: &str) -> usize {
-    let tokenizer = encoder(encoding);
+    let ranks = bpe::ranks(encoding);
     let memo = &MEMOS[encoding as usize];
     pieces(encoding, text)
-        .map(|piece| memo.count(&tokenizer.bpe, piece.as_bytes()))
+        .map(|piece| match piece.len() {
+            0..=bpe::LONG => memo.count(ranks, piece.as_bytes()),
+            _ => encoder(encoding).bpe.count(piece.as_bytes()),
+        })
         .sum()
 }
 
@@ -98,9 +105,9 @@ impl PieceMemo {
         }
     }
 
-    fn count(&self, bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding, piece: &[u8]) -> usize {
+    fn count(&self, ranks: &bpe::Ranks, piece: &[u8]) -> usize {
         if piece.is_empty() || piece.len() > Self::KEY {
-            return bpe.count(piece);
+            return ranks.count(piece);
         }
         let slots = self.slots.get_or_init(|| {
             std::iter::repeat_with(Default::default)
@@ -134,7 +141,7 @@ impl PieceMemo {
                 return ((first >> 40) & 0xFF) as usize;
             }
         }
-        let n = bpe.count(piece);
+        let n = ranks.count(piece);
         // Only a slot nobody is writing is taken; otherwise this piece is just not kept.
         let Ok(n8) = u8::try_from(n) else { return n };
         let seq = first & 0xFFFF_FFFF;

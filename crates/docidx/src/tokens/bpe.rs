@@ -1,0 +1,227 @@
+//! Byte-pair encoding counts by tiktoken's own merge rule, over a compact table of ranks.
+//!
+//! bpe-openai's encoders are fast on any input, but hold 15 (cl100k_base) to 32 (o200k_base)
+//! MB of precomputed automata, mapped from the binary, and as much again once loaded: a run
+//! that counted with o200k_base peaked 60 MB higher than one that did not. docidx counts the
+//! pieces of ordinary text with [`Ranks`] instead: each token's bytes and rank, taken from
+//! bpe-openai's vocabularies at build time (`build.rs`), in a hash map of about 7 MB. It merges
+//! as tiktoken does: the adjacent pair whose merged bytes have the lowest rank first, the
+//! leftmost on a tie, until no pair is a token. That takes time quadratic in a piece's length,
+//! so pieces longer than [`LONG`] bytes (never seen in prose; a 4 MB line of base64 can hold
+//! one) go to bpe-openai, whose encoder is then built.
+
+use rustc_hash::FxHashMap;
+
+use crate::config::Encoding;
+
+/// Pieces longer than this are counted by bpe-openai, in time linear in their length.
+pub const LONG: usize = 4096;
+
+/// Pieces longer than this are merged with a heap (time `n log n`), shorter ones by scanning
+/// for the lowest rank as tiktoken does (time `n²`, less work when `n` is small).
+const SCANNED: usize = 64;
+
+/// The rank of every token of an encoding, by its bytes.
+pub struct Ranks {
+    ranks: FxHashMap<&'static [u8], u32>,
+}
+
+/// The tables `build.rs` wrote: the number of tokens (u32, little-endian), each token's end
+/// offset (u32), then every token's bytes, in rank order.
+static TABLES: [&[u8]; 2] = [
+    include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.ranks")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.ranks")),
+];
+
+/// The ranks of `encoding`, loaded on first use (5 to 10 ms).
+pub fn ranks(encoding: Encoding) -> &'static Ranks {
+    static RANKS: [std::sync::OnceLock<Ranks>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let index = match encoding {
+        Encoding::O200kBase => 0,
+        Encoding::Cl100kBase => 1,
+    };
+    RANKS[index].get_or_init(|| Ranks::load(TABLES[index]))
+}
+
+impl Ranks {
+    fn load(table: &'static [u8]) -> Ranks {
+        let word =
+            |at: usize| u32::from_le_bytes(table[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let count = word(0);
+        let bytes = &table[4 + 4 * count..];
+        let mut ranks = FxHashMap::with_capacity_and_hasher(count, Default::default());
+        let mut start = 0;
+        for rank in 0..count {
+            let end = word(4 + 4 * rank);
+            ranks.insert(&bytes[start..end], rank as u32);
+            start = end;
+        }
+        Ranks { ranks }
+    }
+
+    fn rank(&self, bytes: &[u8]) -> u32 {
+        self.ranks.get(bytes).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The number of tokens of `piece`, one pre-tokenizer piece of at most [`LONG`] bytes.
+    pub fn count(&self, piece: &[u8]) -> usize {
+        // Every byte is a token; so is any piece in the vocabulary (tiktoken looks it up first).
+        if piece.len() <= 1 || self.ranks.contains_key(piece) {
+            return piece.len().min(1);
+        }
+        if piece.len() > SCANNED {
+            return self.count_with_heap(piece);
+        }
+        // The parts start at `starts[k]` (the last entry is the piece's end), and `pairs[k]`
+        // is the rank of parts k and k + 1 merged.
+        let mut starts: Vec<usize> = (0..=piece.len()).collect();
+        let mut pairs: Vec<u32> = (0..piece.len() - 1)
+            .map(|k| self.rank(&piece[k..k + 2]))
+            .collect();
+        loop {
+            let mut best = (u32::MAX, 0);
+            for (k, &rank) in pairs.iter().enumerate() {
+                if rank < best.0 {
+                    best = (rank, k);
+                }
+            }
+            let (rank, k) = best;
+            if rank == u32::MAX {
+                return starts.len() - 1;
+            }
+            // Parts k and k + 1 become one.
+            starts.remove(k + 1);
+            pairs.remove(k);
+            if k + 2 < starts.len() {
+                pairs[k] = self.rank(&piece[starts[k]..starts[k + 2]]);
+            }
+            if k > 0 {
+                pairs[k - 1] = self.rank(&piece[starts[k - 1]..starts[k + 1]]);
+            }
+        }
+    }
+
+    /// [`Ranks::count`] for a long piece: the same merges in the same order, the lowest rank
+    /// first and the leftmost on a tie, found with a heap of the pairs instead of a scan.
+    ///
+    /// A part is known by the offset it starts at; `next[start]` is where it ends. A pair is
+    /// pushed as (rank, start, end): the part at `start` and the one after it, ending at `end`.
+    /// Parts only grow, so when either part of a pair changes, its end moves and the pushed
+    /// entry is stale; it is dropped when it comes up.
+    fn count_with_heap(&self, piece: &[u8]) -> usize {
+        use std::cmp::Reverse;
+        let n = piece.len();
+        let mut next: Vec<usize> = (1..=n).collect();
+        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+        let mut heap = std::collections::BinaryHeap::with_capacity(n);
+        let push = |heap: &mut std::collections::BinaryHeap<_>, start: usize, end: usize| {
+            let rank = self.rank(&piece[start..end]);
+            if rank != u32::MAX {
+                heap.push(Reverse((rank, start, end)));
+            }
+        };
+        for start in 0..n - 1 {
+            push(&mut heap, start, start + 2);
+        }
+        let mut parts = n;
+        while let Some(Reverse((_, start, end))) = heap.pop() {
+            // Stale unless the part at `start` still exists and it and the next end at `end`.
+            let second = next[start];
+            if prev.get(second).is_none_or(|&p| p != start) || next[second] != end {
+                continue;
+            }
+            next[start] = end;
+            prev[second] = usize::MAX;
+            if end < n {
+                prev[end] = start;
+                push(&mut heap, start, next[end]);
+            }
+            if let Some(&before) = prev.get(start).filter(|&&p| p != usize::MAX) {
+                push(&mut heap, before, end);
+            }
+            parts -= 1;
+        }
+        parts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bpe_openai(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
+        match encoding {
+            Encoding::O200kBase => bpe_openai::o200k_base(),
+            Encoding::Cl100kBase => bpe_openai::cl100k_base(),
+        }
+    }
+
+    #[test]
+    fn the_tables_hold_every_token_in_rank_order() {
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            let bpe = &bpe_openai(encoding).bpe;
+            let ranks = ranks(encoding);
+            assert_eq!(ranks.ranks.len(), bpe.num_tokens());
+            for rank in [0, 1, 255, 256, 1000, bpe.num_tokens() as u32 - 1] {
+                assert_eq!(ranks.rank(bpe.token_bytes(rank)), rank, "{encoding} {rank}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_equal_bpe_openai_on_pieces_of_every_kind() {
+        let text = "Hello, world! The quick brown fox's 12345 jumps — über naïve café \
+                    日本語のテキスト 🚀🎉 <|endoftext|> ```rust\nfn main() {}\n``` \
+                    supercalifragilisticexpialidocious antidisestablishmentarianism \
+                    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ..........,,,,,,;;;;;; \
+                    QmFzZTY0IGlzIG5vdCBwcm9zZQ== 0x7fffffffffffffff";
+        for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+            let bpe = &bpe_openai(encoding).bpe;
+            let ranks = ranks(encoding);
+            for piece in super::super::pieces(encoding, text) {
+                assert_eq!(
+                    ranks.count(piece.as_bytes()),
+                    bpe.count(piece.as_bytes()),
+                    "{encoding} {piece:?}"
+                );
+            }
+            // Long runs, as single pieces (letters, marks, CJK, emoji, punctuation), on both
+            // sides of the length where the heap takes over from the scan.
+            for len in [SCANNED - 1, SCANNED, SCANNED + 1, 300, LONG] {
+                for unit in ["a", "ab", "abc ", "日本", "🚀", "\u{301}", "=", "Ünï"] {
+                    let piece = unit.repeat(len / unit.len() + 1);
+                    let piece = &piece.as_bytes()[..len];
+                    assert_eq!(
+                        ranks.count(piece),
+                        bpe.count(piece),
+                        "{encoding} {len} {unit:?}"
+                    );
+                }
+            }
+            // Arbitrary bytes, not only UTF-8.
+            let mut seed = 0x2545_F491_4F6C_DD1Du64;
+            for len in 0..600 {
+                // Mostly short; every tenth over the heap's threshold, from few distinct bytes
+                // so that ties and long merges are common.
+                let (len, spread) = match len % 10 {
+                    0 => (SCANNED + len, (u64::from(b'a'), 4)),
+                    _ => (len % 40, (0, 256)),
+                };
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        (spread.0 + (seed >> 24) % spread.1) as u8
+                    })
+                    .collect();
+                assert_eq!(
+                    ranks.count(&bytes),
+                    bpe.count(&bytes),
+                    "{encoding} {bytes:?}"
+                );
+            }
+        }
+    }
+}
