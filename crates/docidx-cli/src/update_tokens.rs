@@ -81,6 +81,7 @@ pub fn run(args: UpdateTokensArgs) -> docidx::Result<ExitCode> {
     let options = Options {
         index: args.index.clone(),
         threshold: args.threshold,
+        check: args.check,
     };
     let plan = update_tokens::plan(&root, &config, &options)?;
     let mut stderr = std::io::stderr().lock();

@@ -1,6 +1,5 @@
 //! `docidx validate`.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -171,27 +170,58 @@ fn display_path(root: &Path, rel: &str) -> String {
     }
 }
 
-/// Reads each file with findings once, for the source lines of human output.
+/// The source lines of human output, read front to back through one open file at a time:
+/// findings come sorted by path and line, so each file is read once, and never held whole (an
+/// `INDEX.json` of 28 MB has a million lines; one of them is shown).
 struct SourceLines<'a> {
     root: &'a Path,
-    cache: std::cell::RefCell<HashMap<String, Option<Vec<String>>>>,
+    /// The file being read: its path, the number of the line it reads next, and the reader.
+    open: std::cell::RefCell<Option<(String, usize, std::io::BufReader<std::fs::File>)>>,
+    /// The last line returned, for several findings on one line: (path, number, text).
+    last: std::cell::RefCell<Option<(String, usize, String)>>,
 }
 
 impl<'a> SourceLines<'a> {
     fn new(root: &'a Path) -> Self {
         SourceLines {
             root,
-            cache: Default::default(),
+            open: Default::default(),
+            last: Default::default(),
         }
     }
 
+    /// Line `line` (from 1) of the file at `path`, with its line break.
     fn line(&self, path: &str, line: usize) -> Option<String> {
-        let mut cache = self.cache.borrow_mut();
-        let lines = cache.entry(path.to_string()).or_insert_with(|| {
-            let bytes = std::fs::read(self.root.join(docidx::resolve::fs_path(path))).ok()?;
-            let text = String::from_utf8_lossy(&bytes);
-            Some(text.lines().map(str::to_string).collect())
-        });
-        lines.as_ref()?.get(line.checked_sub(1)?).cloned()
+        use std::io::BufRead;
+        if line == 0 {
+            return None;
+        }
+        if let Some((p, n, text)) = &*self.last.borrow() {
+            if p == path && *n == line {
+                return Some(text.clone());
+            }
+        }
+        let mut open = self.open.borrow_mut();
+        // Reopened for another file, or for a line before the one it reads next.
+        if !matches!(&*open, Some((p, next, _)) if p == path && *next <= line) {
+            let file = std::fs::File::open(self.root.join(docidx::resolve::fs_path(path)));
+            *open = file
+                .ok()
+                .map(|f| (path.to_string(), 1, std::io::BufReader::new(f)));
+        }
+        let (_, next, reader) = open.as_mut()?;
+        let mut bytes = Vec::new();
+        loop {
+            bytes.clear();
+            if reader.read_until(b'\n', &mut bytes).ok()? == 0 {
+                return None;
+            }
+            *next += 1;
+            if *next - 1 == line {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                *self.last.borrow_mut() = Some((path.to_string(), line, text.clone()));
+                return Some(text);
+            }
+        }
     }
 }

@@ -29,7 +29,7 @@ use crate::manifest::{self, Changes, Manifest, MANIFEST_FILE};
 use crate::markers;
 use crate::navigation;
 use crate::output::{read_if_exists, Output};
-use crate::render::index_json::{self, Statistics, INDEX_JSON};
+use crate::render::index_json::{self, IndexJson, OnDisk, Statistics, INDEX_JSON};
 use crate::render::index_md::INDEX_MD;
 use crate::resolve::resolve;
 use crate::tokens;
@@ -44,6 +44,9 @@ pub struct Options {
     /// Update only claims off by more than this fraction of the exact count (0.2: 20%).
     /// 0 makes every claim exact.
     pub threshold: f64,
+    /// Only compare: the new `INDEX.json` is hashed, never kept, so the plan says what would
+    /// change but cannot be written.
+    pub check: bool,
 }
 
 /// A claim whose number is (or would be) replaced.
@@ -244,7 +247,6 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         },
         None => None,
     };
-    let previous_json = read_if_exists(&json_path)?;
     let previous_manifest = read_if_exists(&manifest_path)?;
     let pool = index::thread_pool(root, config)?;
     let not_docs = [md_rel.clone()];
@@ -256,18 +258,28 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let new_manifest;
     let mut index = None;
     let mut known_index = None;
-    let json_digest = previous_json.as_deref().map(crate::output::digest);
-    if let Some(previous_json) = previous_json {
+    // The previous INDEX.json is hashed, then read a megabyte at a time, never whole.
+    let json_digest = crate::output::digest_file(&json_path)?;
+    if json_digest.is_some() {
         let settings = index::settings(config);
-        let parsed = index_json::parse(&previous_json);
-        drop(previous_json);
-        known_index = parsed
-            .as_ref()
-            .filter(|j| j.encoding == config.encoding)
-            .map(|j| (j.statistics.index_tokens, j.statistics.index_sha256.clone()));
-        let reuse = parsed
-            .map(|j| index_json::reusable_docs(j, &settings))
-            .unwrap_or_default();
+        // The count of the INDEX.md it describes, if in this encoding.
+        let known = |json: &IndexJson| {
+            (json.encoding == config.encoding).then(|| {
+                let statistics = &json.statistics;
+                (statistics.index_tokens, statistics.index_sha256.clone())
+            })
+        };
+        let reuse = match pool.install(|| index_json::load(&json_path, &settings))? {
+            OnDisk::Parsed(json) => {
+                known_index = known(&json);
+                index_json::reusable_docs(json, &settings)
+            }
+            OnDisk::Stale { head, .. } => {
+                known_index = known(&head);
+                Vec::new()
+            }
+            OnDisk::Missing | OnDisk::Unreadable => Vec::new(),
+        };
         let built = index::build(root, config, &not_docs, reuse, scan)?;
         tokenized += built.analysed;
         warnings.extend(built.warnings);
@@ -352,21 +364,23 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     }
     let new_text = claims::replace_numbers(text, &replacements);
 
-    let json = index
-        .as_ref()
-        .map(|index| render_json(index, config, &new_text, &index_dir, known_index.as_ref()));
+    let json = match &index {
+        Some(index) => Some(render_json(
+            index,
+            config,
+            &new_text,
+            &index_dir,
+            known_index.as_ref(),
+            (json_path, json_digest, options.check),
+        )?),
+        None => None,
+    };
     let mut outputs = vec![Output::with_previous(
         md_path,
         new_text.into_bytes(),
         Some(&md_bytes),
     )];
-    if let Some(json) = json {
-        outputs.push(Output::with_digest(
-            json_path,
-            json.into_bytes(),
-            json_digest,
-        ));
-    }
+    outputs.extend(json);
     let old_manifest = previous_manifest
         .as_deref()
         .and_then(manifest::parse)
@@ -615,13 +629,16 @@ fn count_file(
 /// `INDEX.json` for `index`, as `generate` renders it, describing `md_text` (the new `INDEX.md`).
 /// `known` is the count and SHA-256 of the `INDEX.md` the previous `INDEX.json` described: when
 /// the bytes are the same, the count is too.
+/// The new `INDEX.json` (to `path`, whose file has digest `previous`), streamed into a temporary
+/// file, or only hashed for a `check`.
 fn render_json(
     index: &Index,
     config: &Config,
     md_text: &str,
     index_dir: &str,
     known: Option<&(usize, String)>,
-) -> String {
+    (path, previous, check): (PathBuf, Option<[u8; 32]>, bool),
+) -> Result<Output> {
     let settings = index::settings(config);
     let navigation = navigation::extract(&hand_written(md_text), index_dir);
     let index_tokens = match known {
@@ -629,7 +646,10 @@ fn render_json(
         _ => tokens::count(index.encoding, md_text),
     };
     let statistics = Statistics::of(index, md_text, index_tokens);
-    index_json::render(index, &settings, statistics, navigation)
+    let (output, _) = generate::json_output(path, previous, check, |w| {
+        index_json::write(w, index, &settings, statistics, navigation).map(|()| Vec::new())
+    })?;
+    Ok(output)
 }
 
 #[cfg(test)]
@@ -657,6 +677,7 @@ mod tests {
             &Options {
                 index: None,
                 threshold,
+                check: false,
             },
         )
         .unwrap()
@@ -813,7 +834,7 @@ mod tests {
         );
 
         let json: serde_json::Value =
-            serde_json::from_slice(&plan.index_json().unwrap().contents).unwrap();
+            serde_json::from_slice(&plan.index_json().unwrap().bytes().unwrap()).unwrap();
         assert_eq!(json["documents"][0]["path"], "a.md");
         assert_eq!(json["documents"][0]["tokens"], a);
         assert_eq!(
@@ -842,6 +863,7 @@ mod tests {
         let options = Options {
             index: Some(other.path().join("INDEX.md")),
             threshold: 0.0,
+            check: false,
         };
         let err = plan(dir.path(), &config, &options).unwrap_err();
         assert!(err.to_string().contains("must be inside ROOT"), "{err}");
