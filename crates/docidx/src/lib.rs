@@ -40,3 +40,13 @@ pub use index::Index;
 pub const GENERATOR: &str = "docidx";
 /// This crate's version, part of the cache key for reusing a previous analysis.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Drops `value` on a thread of its own: freeing tens of thousands of analyses takes longer
+/// than what a run does after its last use of them, and a process that exits does not wait for
+/// the thread. Dropped here if no thread can be started.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    // On failure the closure, and the value with it, is dropped here.
+    let _ = std::thread::Builder::new()
+        .name("drop".into())
+        .spawn(move || drop(value));
+}

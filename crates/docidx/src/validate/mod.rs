@@ -276,7 +276,11 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
     let (mut index_file, found) = read_tree(root, config, options, &layout, &index_path)?;
     let has_markers = index_file.as_ref().is_some_and(|f| f.generated.is_some());
     let subject = match found {
-        Found::Fresh { stamp, scan, docs } => Subject::from_cache(config, *stamp, &scan, docs),
+        Found::Fresh { stamp, scan, docs } => {
+            let subject = Subject::from_cache(config, *stamp, &scan, docs);
+            crate::drop_in_background(scan);
+            subject
+        }
         Found::Stale(scan) => {
             // With docidx markers, the generated part can be compared with what generate
             // would write.
@@ -346,6 +350,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         (&a.path, a.line, a.column, a.rule).cmp(&(&b.path, b.line, b.column, b.rule))
     });
     report.findings.dedup();
+    crate::drop_in_background((index, index_file, plan));
     Ok(report)
 }
 
