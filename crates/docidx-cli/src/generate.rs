@@ -68,7 +68,7 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         std::fs::create_dir_all(&out_dir).map_err(|e| docidx::Error::io(&out_dir, e))?;
     }
     let progress = crate::progress::ProgressLine::start(args.quiet);
-    let mut plan = generate::plan(
+    let plan = generate::plan(
         &root,
         &config,
         &generate::Options {
@@ -122,33 +122,20 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if !changed.is_empty() {
         docidx::cache::invalidate(&root);
     }
-    let spliced = plan.cache.as_ref().is_some_and(|r| r.spliced.is_some());
-    let (written, stamp) = if spliced {
-        // A spliced run's cache files are mostly copied from the last run's: they are written
-        // while the outputs are, on a thread of their own.
-        let (written, stamp) = std::thread::scope(|scope| {
-            let stored = scope.spawn(|| {
-                let record = plan.cache.as_ref().expect("a spliced run has a record");
-                docidx::cache::store(&root, &config, record, plan.index.as_ref())
-            });
-            let written = output::write_all(&plan.outputs);
-            let stamp = stored
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (written, stamp)
+    // The cache's files are written while the outputs are, on a thread of their own.
+    let (written, stamp) = std::thread::scope(|scope| {
+        let stored = plan.cache.as_ref().map(|record| {
+            scope.spawn(|| docidx::cache::store(&root, &config, record, plan.index.as_ref()))
         });
-        (written?, stamp)
-    } else {
-        // A full run's are built from every doc's analysis: only once the outputs' megabytes
-        // are freed, which keeps the peak memory down.
-        let written = output::write_all(&plan.outputs)?;
-        plan.outputs.clear();
-        let stamp = plan
-            .cache
-            .as_ref()
-            .and_then(|record| docidx::cache::store(&root, &config, record, plan.index.as_ref()));
+        let written = output::write_all(&plan.outputs);
+        let stamp = stored.and_then(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
         (written, stamp)
-    };
+    });
+    let written = written?;
     if let Some(stamp) = stamp {
         stamp.write();
     }

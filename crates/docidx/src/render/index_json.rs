@@ -179,45 +179,50 @@ pub fn write_of<'a>(
     let mut at = text.len() as u64;
     let mut spans = Vec::new();
     // Documents are serialized in parallel, a batch at a time (a few hundred kilobytes), and
-    // written in order.
+    // written in order; each batch is serialized while the one before it is written.
     const BATCH: usize = 1024;
     let mut docs = docs.into_iter();
-    let mut batch: Vec<Entry> = Vec::with_capacity(BATCH);
-    loop {
-        batch.clear();
-        batch.extend(docs.by_ref().take(BATCH));
-        if batch.is_empty() {
-            break;
-        }
-        let rendered: Vec<Option<Vec<u8>>> = batch
+    let render = |batch: &[Entry]| -> Vec<Option<Vec<u8>>> {
+        batch
             .par_iter()
             .map(|entry| match entry {
                 Entry::Doc(doc) => Some(nested_object(doc)),
                 Entry::Kept(_) => None,
             })
-            .collect();
-        for (entry, bytes) in batch.iter().zip(rendered) {
-            let separator: &[u8] = if spans.is_empty() {
-                b"\n    "
-            } else {
-                b",\n    "
-            };
-            out.write_all(separator)?;
-            at += separator.len() as u64;
-            let start = at;
-            match (entry, bytes) {
-                (Entry::Kept(span), _) => {
-                    copy_kept(*span, out)?;
-                    at += span[1] - span[0];
+            .collect()
+    };
+    let mut batch: Vec<Entry> = docs.by_ref().take(BATCH).collect();
+    let mut rendered = render(&batch);
+    while !batch.is_empty() {
+        let next: Vec<Entry> = docs.by_ref().take(BATCH).collect();
+        let mut next_rendered = Vec::new();
+        rayon::in_place_scope(|scope| {
+            scope.spawn(|_| next_rendered = render(&next));
+            for (entry, bytes) in batch.iter().zip(rendered) {
+                let separator: &[u8] = if spans.is_empty() {
+                    b"\n    "
+                } else {
+                    b",\n    "
+                };
+                out.write_all(separator)?;
+                at += separator.len() as u64;
+                let start = at;
+                match (entry, bytes) {
+                    (Entry::Kept(span), _) => {
+                        copy_kept(*span, out)?;
+                        at += span[1] - span[0];
+                    }
+                    (Entry::Doc(_), bytes) => {
+                        let bytes = bytes.expect("rendered above");
+                        out.write_all(&bytes)?;
+                        at += bytes.len() as u64;
+                    }
                 }
-                (Entry::Doc(_), bytes) => {
-                    let bytes = bytes.expect("rendered above");
-                    out.write_all(&bytes)?;
-                    at += bytes.len() as u64;
-                }
+                spans.push([start, at]);
             }
-            spans.push([start, at]);
-        }
+            std::io::Result::Ok(())
+        })?;
+        (batch, rendered) = (next, next_rendered);
     }
     out.write_all(if spans.is_empty() {
         b"]\n}\n"
