@@ -24,6 +24,9 @@ const SCANNED: usize = 64;
 /// The rank of every token of an encoding, by its bytes.
 pub struct Ranks {
     ranks: FxHashMap<&'static [u8], u32>,
+    /// The rank of every two-byte token, by its bytes as a big-endian `u16` (`u32::MAX`: none):
+    /// the first step of every merge looks up each adjacent pair of bytes.
+    pairs: Box<[u32]>,
 }
 
 /// The tables `build.rs` wrote: the number of tokens (u32, little-endian), each token's end
@@ -51,17 +54,25 @@ impl Ranks {
         let count = word(0);
         let bytes = &table[4 + 4 * count..];
         let mut ranks = FxHashMap::with_capacity_and_hasher(count, Default::default());
+        let mut pairs = vec![u32::MAX; 1 << 16].into_boxed_slice();
         let mut start = 0;
         for rank in 0..count {
             let end = word(4 + 4 * rank);
-            ranks.insert(&bytes[start..end], rank as u32);
+            let token = &bytes[start..end];
+            ranks.insert(token, rank as u32);
+            if let &[a, b] = token {
+                pairs[usize::from(u16::from_be_bytes([a, b]))] = rank as u32;
+            }
             start = end;
         }
-        Ranks { ranks }
+        Ranks { ranks, pairs }
     }
 
     fn rank(&self, bytes: &[u8]) -> u32 {
-        self.ranks.get(bytes).copied().unwrap_or(u32::MAX)
+        match bytes {
+            &[a, b] => self.pairs[usize::from(u16::from_be_bytes([a, b]))],
+            _ => self.ranks.get(bytes).copied().unwrap_or(u32::MAX),
+        }
     }
 
     /// The number of tokens of `piece`, one pre-tokenizer piece of at most [`LONG`] bytes.
@@ -74,30 +85,39 @@ impl Ranks {
             return self.count_with_heap(piece);
         }
         // The parts start at `starts[k]` (the last entry is the piece's end), and `pairs[k]`
-        // is the rank of parts k and k + 1 merged.
-        let mut starts: Vec<usize> = (0..=piece.len()).collect();
-        let mut pairs: Vec<u32> = (0..piece.len() - 1)
-            .map(|k| self.rank(&piece[k..k + 2]))
-            .collect();
+        // is the rank of parts k and k + 1 merged. On the stack: at most SCANNED bytes.
+        let n = piece.len();
+        let mut starts = [0u8; SCANNED + 1];
+        let mut pairs = [u32::MAX; SCANNED];
+        for (k, start) in starts.iter_mut().enumerate().take(n + 1) {
+            *start = k as u8;
+        }
+        for k in 0..n - 1 {
+            pairs[k] = self.rank(&piece[k..k + 2]);
+        }
+        let at = |starts: &[u8; SCANNED + 1], k: usize| usize::from(starts[k]);
+        // The number of parts; `starts` holds parts + 1 entries, `pairs` parts - 1.
+        let mut parts = n;
         loop {
             let mut best = (u32::MAX, 0);
-            for (k, &rank) in pairs.iter().enumerate() {
+            for (k, &rank) in pairs[..parts - 1].iter().enumerate() {
                 if rank < best.0 {
                     best = (rank, k);
                 }
             }
             let (rank, k) = best;
             if rank == u32::MAX {
-                return starts.len() - 1;
+                return parts;
             }
             // Parts k and k + 1 become one.
-            starts.remove(k + 1);
-            pairs.remove(k);
-            if k + 2 < starts.len() {
-                pairs[k] = self.rank(&piece[starts[k]..starts[k + 2]]);
+            starts.copy_within(k + 2..parts + 1, k + 1);
+            pairs.copy_within(k + 1..parts - 1, k);
+            parts -= 1;
+            if k + 1 < parts {
+                pairs[k] = self.rank(&piece[at(&starts, k)..at(&starts, k + 2)]);
             }
             if k > 0 {
-                pairs[k - 1] = self.rank(&piece[starts[k - 1]..starts[k + 1]]);
+                pairs[k - 1] = self.rank(&piece[at(&starts, k - 1)..at(&starts, k + 1)]);
             }
         }
     }
