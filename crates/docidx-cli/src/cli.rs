@@ -16,10 +16,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// `docidx --version`: the version and the tokenizer in use.
+/// `docidx --version`: the version, and how tokens are counted.
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
-    " (tokenizer: bpe-openai 0.3.2, exact tiktoken counts for o200k_base and cl100k_base)"
+    " (exact tiktoken counts for o200k_base and cl100k_base; vocabularies from bpe-openai 0.3.2)"
 );
 
 #[derive(Debug, Subcommand)]
@@ -111,4 +111,17 @@ pub fn describe_written(written: &[std::path::PathBuf]) -> String {
         })
         .collect();
     format!("wrote {}", names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_long_version_names_the_locked_vocabulary_crate() {
+        assert!(
+            super::LONG_VERSION.contains(docidx::tokens::TOKENIZER),
+            "{} does not name {}",
+            super::LONG_VERSION,
+            docidx::tokens::TOKENIZER
+        );
+    }
 }
