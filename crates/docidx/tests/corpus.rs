@@ -14,7 +14,8 @@ fn corpora() -> Option<PathBuf> {
     dir.join("book.tar.gz").exists().then_some(dir)
 }
 
-fn unpack(corpora: &Path, name: &str, into: &Path) -> PathBuf {
+/// Unpacks the corpus `name` into `into`; returns its Markdown files.
+fn unpack(corpora: &Path, name: &str, into: &Path) -> Vec<PathBuf> {
     let status = Command::new("tar")
         .arg("-xzf")
         .arg(corpora.join(format!("{name}.tar.gz")))
@@ -23,7 +24,9 @@ fn unpack(corpora: &Path, name: &str, into: &Path) -> PathBuf {
         .status()
         .expect("tar runs");
     assert!(status.success());
-    into.join(name)
+    let mut files = Vec::new();
+    markdown_files(&into.join(name), &mut files);
+    files
 }
 
 fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -47,9 +50,7 @@ fn section_counts_are_exact_on_real_corpora() {
     let tmp = tempfile::tempdir().unwrap();
     let mut checked = (0, 0);
     for name in ["book", "argo-cd-docs"] {
-        let root = unpack(&corpora, name, tmp.path());
-        let mut files = Vec::new();
-        markdown_files(&root, &mut files);
+        let files = unpack(&corpora, name, tmp.path());
         for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
             let settings = Settings {
                 encoding,
@@ -95,9 +96,7 @@ fn pieces_and_counts_equal_bpe_openai_on_real_corpora() {
     let mut checked = 0;
     // tldr is in 40 languages and scripts: letters, marks and numbers of every kind.
     for name in ["book", "argo-cd-docs", "tldr"] {
-        let root = unpack(&corpora, name, tmp.path());
-        let mut files = Vec::new();
-        markdown_files(&root, &mut files);
+        let files = unpack(&corpora, name, tmp.path());
         for file in &files {
             let bytes = std::fs::read(file).unwrap();
             let text = String::from_utf8_lossy(&bytes);
