@@ -68,7 +68,7 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         std::fs::create_dir_all(&out_dir).map_err(|e| docidx::Error::io(&out_dir, e))?;
     }
     let progress = crate::progress::ProgressLine::start(args.quiet);
-    let plan = generate::plan(
+    let mut plan = generate::plan(
         &root,
         &config,
         &generate::Options {
@@ -139,6 +139,8 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if let Some(stamp) = stamp {
         stamp.write();
     }
+    // Freeing tens of thousands of analyses takes longer than the rest of the run.
+    docidx::drop_in_background((plan.index.take(), plan.cache.take()));
     if !args.quiet {
         let what = crate::cli::describe_written(&written);
         let _ = writeln!(stderr, "{}", summary(&plan, config.encoding, start, &what));

@@ -383,7 +383,115 @@ pub fn plan_outputs(
     let md_previous = existing.as_deref().map(crate::output::digest);
     drop(existing);
 
-    // Lower the detail step by step until the index fits the budget (never dropping a doc).
+    // The counts of INDEX.md's blocks from the last run: one changed doc recounts its block.
+    let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
+    let for_cache = !built.incomplete && !options.check;
+    // What needs the docs alone is worked out on a thread of its own while the outputs render.
+    let (by_docs, (md, md_spans, budget_notes), statistics, (json_output, json_spans)) =
+        std::thread::scope(|scope| -> Result<_> {
+            let by_docs = scope.spawn(|| ByDocs::of(&index, &manifest_path, for_cache));
+            let known = Known {
+                index: known_index.as_ref(),
+                blocks: &blocks,
+            };
+            let md = render_md_within_budget(&index, &index_dir, config, &frame, known);
+            let statistics = Statistics::of(&index, &md.0.text, md.0.tokens);
+            // Serialized on the run's threads (`--jobs`).
+            let pool = index::thread_pool(&layout.root, config)?;
+            let json = pool.install(|| {
+                json_output(
+                    json_path,
+                    crate::output::digest_file(&layout.index_json)?,
+                    options.check,
+                    |w| {
+                        index_json::write_of(
+                            w,
+                            index.encoding,
+                            &settings,
+                            &statistics,
+                            &navigation,
+                            index.docs.iter().map(Entry::Doc),
+                            &mut index_json::no_kept_entries,
+                        )
+                    },
+                )
+            })?;
+            let by_docs = by_docs
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            Ok((by_docs, md, statistics, json))
+        })?;
+    let ByDocs {
+        changes,
+        manifest_text,
+        manifest_previous,
+        docs_digest,
+        doc_warnings,
+    } = by_docs;
+
+    let body_at = md.body_at as u64;
+    let mut outputs = if options.check {
+        // Only compared: digests are enough, and the megabytes go.
+        let digest = |bytes: &[u8]| crate::output::digest(bytes);
+        vec![
+            Output::digest_only(md_path, digest(md.text.as_bytes()), md_previous),
+            json_output,
+            Output::digest_only(
+                manifest_path,
+                digest(manifest_text.as_bytes()),
+                manifest_previous,
+            ),
+        ]
+    } else {
+        vec![
+            Output::with_digest(md_path, md.text.into_bytes(), md_previous),
+            json_output,
+            Output::with_digest(manifest_path, manifest_text, manifest_previous),
+        ]
+    };
+    if config.llms_txt {
+        outputs.push(Output::new(
+            layout.out_dir.join(LLMS_TXT),
+            llms_txt(&index, config, layout)?,
+        )?);
+    }
+    let record = docs_digest.map(|docs_digest| Record {
+        stamp: new_stamp(
+            config,
+            layout,
+            docs_digest,
+            &outputs,
+            statistics.clone(),
+            doc_warnings,
+            budget_notes.clone(),
+        ),
+        index_blocks: blocks.into_used(),
+        newline: frame.newline.to_string(),
+        spans: spans_of(&json_spans, &md_spans, body_at),
+        spliced: None,
+    });
+    Ok(Plan {
+        outputs,
+        index: Some(index),
+        statistics,
+        changes,
+        warnings: built.warnings,
+        incomplete: built.incomplete,
+        analysed: built.analysed,
+        budget_notes,
+        cache: record,
+    })
+}
+
+/// Renders `INDEX.md`, lowering the detail step by step until it fits the budget (never
+/// dropping a doc). Returns it, where each doc's lines are in its body, and what was dropped.
+fn render_md_within_budget(
+    index: &Index,
+    index_dir: &str,
+    config: &Config,
+    frame: &Frame,
+    known: Known,
+) -> (Md, Vec<[usize; 2]>, Vec<String>) {
     let full = Detail {
         sections_over: Some(config.section_threshold),
         summary_chars: None,
@@ -413,24 +521,18 @@ pub fn plan_outputs(
         ));
     }
     let mut budget_notes = Vec::new();
-    let mut rendered = None;
-    // The counts of INDEX.md's blocks from the last run: one changed doc recounts its block.
-    let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
     for (i, (detail, dropped)) in steps.iter().enumerate() {
         let body = index_md::render_body_of(
             index.docs.iter().map(|d| (d.path.as_str(), Lines::Doc(d))),
-            &index_dir,
+            index_dir,
             *detail,
             frame.newline,
         );
         let md = render_md(
             body.text,
             (index.docs.len(), index.total_tokens(), index.encoding),
-            &frame,
-            Known {
-                index: known_index.as_ref(),
-                blocks: &blocks,
-            },
+            frame,
+            known,
         );
         if let Some(what) = dropped {
             budget_notes.push(format!("{what} to fit the budget"));
@@ -444,108 +546,54 @@ pub fn plan_outputs(
                 config.budget.unwrap_or_default()
             ));
         }
-        rendered = Some((md, body.spans));
         if fits || last {
-            break;
+            budget_notes.dedup();
+            return (md, body.spans, budget_notes);
         }
     }
-    budget_notes.dedup();
-    let (md, md_spans) = rendered.expect("there is always a first step");
+    unreachable!("the last step always returns")
+}
 
-    let statistics = Statistics::of(&index, &md.text, md.tokens);
-    // Serialized on the run's threads (`--jobs`).
-    let pool = index::thread_pool(&layout.root, config)?;
-    let (json_output, json_spans) = pool.install(|| {
-        json_output(
-            json_path,
-            crate::output::digest_file(&layout.index_json)?,
-            options.check,
-            |w| {
-                index_json::write_of(
-                    w,
-                    index.encoding,
-                    &settings,
-                    &statistics,
-                    &navigation,
-                    index.docs.iter().map(Entry::Doc),
-                    &mut index_json::no_kept_entries,
-                )
+/// What a run works out from its docs alone, beside rendering: the changes since the last
+/// manifest, the new manifest, and for the cache the docs' digest and warnings.
+struct ByDocs {
+    changes: Changes,
+    manifest_text: String,
+    /// The digest of the manifest on disk (`None`: there is none).
+    manifest_previous: Option<[u8; 32]>,
+    /// `None` when the run stores nothing in the cache.
+    docs_digest: Option<String>,
+    doc_warnings: Vec<crate::error::Warning>,
+}
+
+impl ByDocs {
+    fn of(index: &Index, manifest_path: &Path, for_cache: bool) -> Result<ByDocs> {
+        // The docs are sorted by path, as a manifest is.
+        let docs = || {
+            index
+                .docs
+                .iter()
+                .map(|d| (d.path.as_str(), d.sha256.as_str()))
+        };
+        let old = read_if_exists(manifest_path)?;
+        let manifest_previous = old.as_deref().map(crate::output::digest);
+        let old_manifest = old
+            .and_then(|b| manifest::parse_sorted(&b))
+            .unwrap_or_default();
+        let changes = Changes::between_sorted(manifest::borrowed(&old_manifest), docs());
+        drop(old_manifest);
+        Ok(ByDocs {
+            changes,
+            manifest_text: manifest::render_sorted(docs()),
+            manifest_previous,
+            docs_digest: for_cache.then(|| cache::docs_digest(docs())),
+            doc_warnings: if for_cache {
+                index.docs.iter().flat_map(|d| d.path_warnings()).collect()
+            } else {
+                Vec::new()
             },
-        )
-    })?;
-    drop(pool);
-
-    // The docs are sorted by path, as a manifest is.
-    let docs = || {
-        index
-            .docs
-            .iter()
-            .map(|d| (d.path.as_str(), d.sha256.as_str()))
-    };
-    let old_manifest = read_if_exists(&manifest_path)?
-        .and_then(|b| manifest::parse_sorted(&b))
-        .unwrap_or_default();
-    let changes = Changes::between_sorted(manifest::borrowed(&old_manifest), docs());
-    drop(old_manifest);
-
-    let body_at = md.body_at as u64;
-    let manifest_text = manifest::render_sorted(docs());
-    let mut outputs = if options.check {
-        // Only compared: digests are enough, and the megabytes go.
-        let digest = |bytes: &[u8]| crate::output::digest(bytes);
-        vec![
-            Output::digest_only(md_path, digest(md.text.as_bytes()), md_previous),
-            json_output,
-            Output::digest_only(
-                manifest_path.clone(),
-                digest(manifest_text.as_bytes()),
-                crate::output::digest_file(&manifest_path)?,
-            ),
-        ]
-    } else {
-        vec![
-            Output::with_digest(md_path, md.text.into_bytes(), md_previous),
-            json_output,
-            Output::new(manifest_path, manifest_text)?,
-        ]
-    };
-    if config.llms_txt {
-        outputs.push(Output::new(
-            layout.out_dir.join(LLMS_TXT),
-            llms_txt(&index, config, layout)?,
-        )?);
+        })
     }
-    let record = (!built.incomplete && !options.check).then(|| Record {
-        stamp: new_stamp(
-            config,
-            layout,
-            cache::docs_digest(
-                index
-                    .docs
-                    .iter()
-                    .map(|d| (d.path.as_str(), d.sha256.as_str())),
-            ),
-            &outputs,
-            statistics.clone(),
-            index.docs.iter().flat_map(|d| d.path_warnings()).collect(),
-            budget_notes.clone(),
-        ),
-        index_blocks: blocks.into_used(),
-        newline: frame.newline.to_string(),
-        spans: spans_of(&json_spans, &md_spans, body_at),
-        spliced: None,
-    });
-    Ok(Plan {
-        outputs,
-        index: Some(index),
-        statistics,
-        changes,
-        warnings: built.warnings,
-        incomplete: built.incomplete,
-        analysed: built.analysed,
-        budget_notes,
-        cache: record,
-    })
 }
 
 /// The stamp of a run that writes `outputs` for the docs of `docs_digest`.

@@ -44,7 +44,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Drops `value` on a thread of its own: freeing tens of thousands of analyses takes longer
 /// than what a run does after its last use of them, and a process that exits does not wait for
 /// the thread. Dropped here if no thread can be started.
-pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+pub fn drop_in_background<T: Send + 'static>(value: T) {
     // On failure the closure, and the value with it, is dropped here.
     let _ = std::thread::Builder::new()
         .name("drop".into())

@@ -105,39 +105,48 @@ pub fn render_body_of<'a>(
     detail: Detail,
     newline: &str,
 ) -> Body {
-    let mut folders: BTreeMap<&str, Vec<(usize, Lines)>> = BTreeMap::new();
-    let mut count = 0;
-    for (i, (path, lines)) in docs.into_iter().enumerate() {
-        folders
-            .entry(parent_dir(path))
-            .or_default()
-            .push((i, lines));
-        count = i + 1;
-    }
-    let mut text = String::new();
-    let mut spans = vec![[0, 0]; count];
-    let mut scratch = String::new();
-    for (folder, docs) in folders {
-        let heading = if folder.is_empty() {
-            "### ./\n\n".to_string()
-        } else {
-            format!("### {}/\n\n", escape(folder))
-        };
-        text.push_str(&with_newline(heading, newline));
-        for (i, lines) in docs {
-            let start = text.len();
-            match lines {
-                Lines::Kept(kept) => text.push_str(kept),
-                Lines::Doc(doc) => {
-                    scratch.clear();
-                    doc_lines(&mut scratch, doc, index_dir, detail);
-                    if newline == "\n" {
-                        text.push_str(&scratch);
-                    } else {
-                        text.push_str(&scratch.replace('\n', newline));
-                    }
-                }
+    use rayon::prelude::*;
+    let docs: Vec<(&str, Lines)> = docs.into_iter().collect();
+    // Each doc's lines on all cores, then joined in folder order on one.
+    let lines: Vec<std::borrow::Cow<str>> = docs
+        .par_iter()
+        .with_max_len(64)
+        .map(|&(_, lines)| match lines {
+            Lines::Kept(kept) => kept.into(),
+            Lines::Doc(doc) => {
+                let mut out = String::new();
+                doc_lines(&mut out, doc, index_dir, detail);
+                with_newline(out, newline).into()
             }
+        })
+        .collect();
+    let mut folders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (path, _)) in docs.iter().enumerate() {
+        folders.entry(parent_dir(path)).or_default().push(i);
+    }
+    let headings: Vec<String> = folders
+        .keys()
+        .map(|folder| {
+            let heading = if folder.is_empty() {
+                "### ./\n\n".to_string()
+            } else {
+                format!("### {}/\n\n", escape(folder))
+            };
+            with_newline(heading, newline)
+        })
+        .collect();
+    let size = lines.iter().map(|l| l.len()).sum::<usize>()
+        + headings
+            .iter()
+            .map(|h| h.len() + newline.len())
+            .sum::<usize>();
+    let mut text = String::with_capacity(size);
+    let mut spans = vec![[0, 0]; docs.len()];
+    for (heading, docs) in headings.iter().zip(folders.values()) {
+        text.push_str(heading);
+        for &i in docs {
+            let start = text.len();
+            text.push_str(&lines[i]);
             spans[i] = [start, text.len()];
         }
         text.push_str(newline);
