@@ -457,28 +457,62 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// A JSON array written element by element, remembering where each element is.
-#[derive(Default)]
-struct ArrayWriter {
-    bytes: Vec<u8>,
+/// Elements serialized on all cores, in chunks of a few hundred, and where each one is.
+struct Serialized {
+    chunks: Vec<Vec<u8>>,
     spans: Vec<Span>,
+    /// Whether the elements form a JSON array (`[`, then `,` between them, then `]`).
+    array: bool,
 }
 
-impl ArrayWriter {
-    fn push(&mut self, element: impl FnOnce(&mut Vec<u8>)) {
-        self.bytes
-            .push(if self.spans.is_empty() { b'[' } else { b',' });
-        let start = self.bytes.len() as u64;
-        element(&mut self.bytes);
-        self.spans.push([start, self.bytes.len() as u64]);
+impl Serialized {
+    /// Serializes elements `0..count` with `element`, in order; as a JSON array if `array`.
+    fn of(
+        count: usize,
+        array: bool,
+        element: impl Fn(usize, &mut Vec<u8>) -> std::io::Result<()> + Sync,
+    ) -> std::io::Result<Serialized> {
+        use rayon::prelude::*;
+        const PER_TASK: usize = 256;
+        let parts = (0..count.div_ceil(PER_TASK))
+            .into_par_iter()
+            .map(|chunk| {
+                let (mut bytes, mut spans) = (Vec::new(), Vec::new());
+                for k in chunk * PER_TASK..count.min((chunk + 1) * PER_TASK) {
+                    if array {
+                        bytes.push(if k == 0 { b'[' } else { b',' });
+                    }
+                    let start = bytes.len() as u64;
+                    element(k, &mut bytes)?;
+                    spans.push([start, bytes.len() as u64]);
+                }
+                Ok((bytes, spans))
+            })
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let mut all = Serialized {
+            chunks: Vec::with_capacity(parts.len()),
+            spans: Vec::with_capacity(count),
+            array,
+        };
+        let mut at = 0;
+        for (bytes, spans) in parts {
+            all.spans
+                .extend(spans.iter().map(|[a, b]| [at + a, at + b]));
+            at += bytes.len() as u64;
+            all.chunks.push(bytes);
+        }
+        Ok(all)
     }
 
-    fn finish(mut self) -> (Vec<u8>, Vec<Span>) {
-        if self.spans.is_empty() {
-            self.bytes.push(b'[');
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for chunk in &self.chunks {
+            out.write_all(chunk)?;
         }
-        self.bytes.push(b']');
-        (self.bytes, self.spans)
+        match (self.array, self.spans.is_empty()) {
+            (true, true) => out.write_all(b"[]"),
+            (true, false) => out.write_all(b"]"),
+            (false, _) => Ok(()),
+        }
     }
 }
 
@@ -527,43 +561,52 @@ pub fn store<'a>(
             }
             None => Vec::new(),
         };
-        let mut facts = ArrayWriter::default();
-        for k in 0..rows {
+        let facts = Serialized::of(rows, true, |k, out| {
             match doc_of(k)? {
-                Source::Doc(doc) => facts.push(|out| fresh(doc, out)),
+                Source::Doc(doc) => fresh(doc, out),
                 Source::Kept(e) => {
                     let [a, b] = e.links;
                     let kept = old
                         .get(a as usize..b as usize)
                         .ok_or_else(|| std::io::Error::other("a span out of range"))?;
-                    facts.push(|out| out.extend_from_slice(kept));
+                    out.extend_from_slice(kept);
                 }
             }
-        }
+            Ok(())
+        })?;
         drop(old);
-        let (facts, links) = facts.finish();
-        let links_sha256 = crate::analyse::sha256_hex(&facts);
         // Not synced: a cache file lost in a crash costs the next run time, nothing else (the
-        // stamp is checked against the outputs' bytes).
-        let atomic = |name: &str, bytes: &[u8]| {
-            crate::output::write_atomic_unsynced(&dir.join(name), bytes)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        };
-        // Everything else first: the stamp vouches for it.
-        atomic(LINKS_FILE, &facts)?;
+        // stamp is checked against the outputs' bytes). Returns the SHA-256 of what it wrote.
+        let atomic =
+            |name: &str, render: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
+                crate::output::write_atomic_unsynced_with(&dir.join(name), render)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            };
+        // Everything else first: the stamp vouches for it. The table is serialized while the
+        // links file is written.
+        let (links_sha256, table) = rayon::join(
+            || atomic(LINKS_FILE, &|w| facts.write_to(w)),
+            || {
+                Serialized::of(rows, false, |k, out| {
+                    let (json, md) = record.spans[k];
+                    write_table_line(out, doc_of(k)?.entry(), [json, md, facts.spans[k]]);
+                    Ok(())
+                })
+            },
+        );
+        let links_sha256 = crate::output::hex(&links_sha256?);
+        let table = table?;
         drop(facts);
-        let mut table = Vec::with_capacity(rows * 160);
-        write_table_header(&mut table, &record.newline);
-        for (k, links) in links.into_iter().enumerate() {
-            let (json, md) = record.spans[k];
-            write_table_line(&mut table, doc_of(k)?.entry(), [json, md, links]);
-        }
-        atomic(TABLE_FILE, &table)?;
+        atomic(TABLE_FILE, &|w| {
+            let mut header = Vec::new();
+            write_table_header(&mut header, &record.newline);
+            w.write_all(&header)?;
+            table.write_to(w)
+        })?;
         drop(table);
-        atomic(
-            BLOCKS_FILE,
-            &serde_json::to_vec(&record.index_blocks).expect("counts serialize"),
-        )?;
+        atomic(BLOCKS_FILE, &|w| {
+            serde_json::to_writer(w, &record.index_blocks).map_err(std::io::Error::other)
+        })?;
         let stamp = Stamp {
             links: links_sha256,
             ..record.stamp.clone()

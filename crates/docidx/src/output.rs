@@ -405,11 +405,20 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// [`write_atomic`] without waiting for the bytes to reach the disk: for files whose loss in a
 /// crash costs nothing but time (the cache). Readers still see the old file or the new one.
 pub fn write_atomic_unsynced(path: &Path, contents: &[u8]) -> Result<()> {
-    let (tmp, _) = stage_with(path, false, |w| w.write_all(contents))?;
+    write_atomic_unsynced_with(path, |w| w.write_all(contents)).map(|_| ())
+}
+
+/// [`write_atomic_unsynced`] with the bytes written by `render`; returns their SHA-256.
+pub fn write_atomic_unsynced_with(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<[u8; 32]> {
+    let (tmp, digest) = stage_with(path, false, render)?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
-    })
+    })?;
+    Ok(digest)
 }
 
 /// Writes `contents` in full (synced) to a new temporary file beside `path`, with the

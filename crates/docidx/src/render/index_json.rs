@@ -185,6 +185,7 @@ pub fn write_of<'a>(
     let render = |batch: &[Entry]| -> Vec<Option<Vec<u8>>> {
         batch
             .par_iter()
+            .with_max_len(16)
             .map(|entry| match entry {
                 Entry::Doc(doc) => Some(nested_object(doc)),
                 Entry::Kept(_) => None,

@@ -207,6 +207,7 @@ impl BlockMemo {
         cuts.dedup();
         let counted: Vec<(String, usize)> = cuts
             .par_windows(2)
+            .with_max_len(8)
             .filter_map(|w| {
                 let block = &text[w[0]..w[1]];
                 let key = Self::key(encoding, block);
