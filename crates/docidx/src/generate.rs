@@ -395,7 +395,8 @@ pub fn plan_outputs(
                 blocks: &blocks,
             };
             let md = render_md_within_budget(&index, &index_dir, config, &frame, known);
-            let statistics = Statistics::of(&index, &md.0.text, md.0.tokens);
+            let statistics =
+                Statistics::of_docs(&index).with_index_digest(&md.0.digest, md.0.tokens);
             // Serialized on the run's threads (`--jobs`).
             let pool = index::thread_pool(&layout.root, config)?;
             let json = pool.install(|| {
@@ -434,7 +435,7 @@ pub fn plan_outputs(
         // Only compared: digests are enough, and the megabytes go.
         let digest = |bytes: &[u8]| crate::output::digest(bytes);
         vec![
-            Output::digest_only(md_path, digest(md.text.as_bytes()), md_previous),
+            Output::digest_only(md_path, md.digest, md_previous),
             json_output,
             Output::digest_only(
                 manifest_path,
@@ -444,7 +445,7 @@ pub fn plan_outputs(
         ]
     } else {
         vec![
-            Output::with_digest(md_path, md.text.into_bytes(), md_previous),
+            Output::hashed(md_path, md.text.into_bytes(), md.digest, md_previous),
             json_output,
             Output::with_digest(manifest_path, manifest_text, manifest_previous),
         ]
@@ -781,6 +782,8 @@ pub(crate) struct Known<'a> {
 /// A rendered `INDEX.md`.
 pub(crate) struct Md {
     pub text: String,
+    /// Its SHA-256.
+    pub digest: [u8; 32],
     /// Its exact token count, which its header states.
     pub tokens: usize,
     /// Where the body starts in `text`.
@@ -813,8 +816,9 @@ pub(crate) fn render_md(
         text
     };
     let text_of = |header: &str| join(&[before, header, &body, after]);
-    let md = |text: String, tokens: usize| Md {
+    let md = |text: String, digest: Option<[u8; 32]>, tokens: usize| Md {
         body_at: text.len() - body.len() - after.len(),
+        digest: digest.unwrap_or_else(|| crate::output::digest(text.as_bytes())),
         text,
         tokens,
     };
@@ -825,12 +829,13 @@ pub(crate) fn render_md(
     // Nothing changed since the previous run: the same bytes have the count it recorded.
     if let Some((tokens, sha256)) = known.index {
         let text = text_of(&header(*tokens));
-        if crate::analyse::sha256_hex(text.as_bytes()) == *sha256 {
+        let digest = crate::output::digest(text.as_bytes());
+        if crate::output::hex(&digest) == *sha256 {
             // The blocks' counts stay in the cache for the next change.
             if body_then_after {
                 known.blocks.keep(encoding, &body);
             }
-            return md(text, *tokens);
+            return md(text, Some(digest), *tokens);
         }
     }
     let before_tokens = tokens::count(encoding, before);
@@ -874,7 +879,7 @@ pub(crate) fn render_md(
         seen.push(actual);
         claimed = actual;
     };
-    md(text_of(&header(stated)), tokens)
+    md(text_of(&header(stated)), None, tokens)
 }
 
 /// Whether a piece boundary falls between `left` and `right` when one follows the other

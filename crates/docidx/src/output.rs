@@ -87,6 +87,24 @@ impl Output {
         }
     }
 
+    /// An output whose new bytes' SHA-256 the caller has computed already (`digest`).
+    pub(crate) fn hashed(
+        path: PathBuf,
+        contents: Vec<u8>,
+        digest: [u8; 32],
+        previous: Option<[u8; 32]>,
+    ) -> Output {
+        debug_assert_eq!(digest, self::digest(&contents));
+        Output {
+            path,
+            contents,
+            digest,
+            previous,
+            staged: None,
+            digest_only: false,
+        }
+    }
+
     /// An output whose new bytes `render` writes straight into a temporary file beside `path`
     /// (a large `INDEX.json` is never held in memory whole). If they equal the file on disk
     /// (whose digest is `previous`), the temporary file is removed and nothing is written.
@@ -424,7 +442,11 @@ pub fn write_atomic_unsynced_with(
 /// Writes `contents` in full (synced) to a new temporary file beside `path`, with the
 /// permissions of the file it will replace; returns the temporary file's path.
 fn stage(path: &Path, contents: &[u8]) -> Result<PathBuf> {
-    stage_with(path, true, |w| w.write_all(contents)).map(|(tmp, _)| tmp)
+    stage_into(path, true, |mut file| {
+        file.write_all(contents)?;
+        Ok((file, ()))
+    })
+    .map(|(tmp, ())| tmp)
 }
 
 /// [`stage`] with the bytes written by `render` (synced to disk if `sync`); also returns
@@ -434,6 +456,21 @@ fn stage_with(
     sync: bool,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(PathBuf, [u8; 32])> {
+    stage_into(path, sync, |file| {
+        let mut tee = Tee::new(file);
+        render(&mut tee)?;
+        tee.finish()
+    })
+}
+
+/// A new temporary file beside `path`, filled by `fill` (synced to disk if `sync`) and given
+/// the permissions of the file it will replace; its path, and what `fill` returned. Removed
+/// on failure.
+fn stage_into<T>(
+    path: &Path,
+    sync: bool,
+    fill: impl FnOnce(fs::File) -> std::io::Result<(fs::File, T)>,
+) -> Result<(PathBuf, T)> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -449,18 +486,7 @@ fn stage_with(
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let file = fs::File::create(&tmp)?;
-        // Buffered before the tee: a renderer's many small writes reach the file and the hash
-        // in large blocks.
-        let mut buffered = std::io::BufWriter::with_capacity(
-            1 << 16,
-            Tee {
-                file,
-                hash: DigestWriter::default(),
-            },
-        );
-        render(&mut buffered)?;
-        let Tee { file, hash } = buffered.into_inner().map_err(|e| e.into_error())?;
+        let (file, filled) = fill(fs::File::create(&tmp)?)?;
         if sync {
             file.sync_all()?;
         }
@@ -468,10 +494,10 @@ fn stage_with(
             // Keep the permissions a person gave the file.
             fs::set_permissions(&tmp, meta.permissions())?;
         }
-        Ok(hash.finish())
+        Ok(filled)
     })();
     match result {
-        Ok(digest) => Ok((tmp, digest)),
+        Ok(filled) => Ok((tmp, filled)),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
             Err(Error::io(path, e))
@@ -479,21 +505,122 @@ fn stage_with(
     }
 }
 
-/// A writer into a file that hashes what it writes.
+/// A writer into a file that hashes what it writes, in blocks of [`Tee::BLOCK`] bytes. Once
+/// there is more than one block, they are hashed on a thread of their own while the next ones
+/// are written: for a large `INDEX.json`, hashing no longer adds to the time of writing.
 struct Tee {
     file: fs::File,
-    hash: DigestWriter,
+    block: Vec<u8>,
+    hasher: Hasher,
+}
+
+enum Hasher {
+    /// Hashing here (the file is no larger than one block, so far).
+    Here(DigestWriter),
+    /// Hashing on another thread the blocks sent to it, and sending them back for reuse.
+    Thread {
+        blocks: std::sync::mpsc::SyncSender<Vec<u8>>,
+        returned: std::sync::mpsc::Receiver<Vec<u8>>,
+        digest: std::thread::JoinHandle<[u8; 32]>,
+    },
+}
+
+impl Tee {
+    const BLOCK: usize = 1 << 18;
+
+    fn new(file: fs::File) -> Tee {
+        Tee {
+            file,
+            block: Vec::with_capacity(Tee::BLOCK),
+            hasher: Hasher::Here(DigestWriter::default()),
+        }
+    }
+
+    /// Writes and hashes the block so far, and starts a new one.
+    fn write_block(&mut self) -> std::io::Result<()> {
+        self.file.write_all(&self.block)?;
+        if let Hasher::Here(here) = &mut self.hasher {
+            // The thread starts with the digest of what came before; if it cannot start,
+            // hashing goes on here.
+            let (blocks, to_hash) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let (give_back, returned) = std::sync::mpsc::channel();
+            let mut digest = std::mem::take(here);
+            let started = std::thread::Builder::new()
+                .name("hash".into())
+                .spawn(move || {
+                    for block in to_hash {
+                        let _ = digest.write_all(&block);
+                        let _ = give_back.send(block);
+                    }
+                    digest.finish()
+                });
+            if let Ok(thread) = started {
+                self.hasher = Hasher::Thread {
+                    blocks,
+                    returned,
+                    digest: thread,
+                };
+            }
+        }
+        match &mut self.hasher {
+            Hasher::Here(here) => {
+                here.write_all(&self.block)?;
+                self.block.clear();
+            }
+            Hasher::Thread {
+                blocks, returned, ..
+            } => {
+                let mut next = returned.try_recv().unwrap_or_default();
+                next.clear();
+                next.reserve(Tee::BLOCK);
+                let full = std::mem::replace(&mut self.block, next);
+                blocks.send(full).map_err(|_| hash_thread_died())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is left; returns the file and the SHA-256 of everything written.
+    fn finish(mut self) -> std::io::Result<(fs::File, [u8; 32])> {
+        self.file.write_all(&self.block)?;
+        let digest = match self.hasher {
+            Hasher::Here(mut here) => {
+                here.write_all(&self.block)?;
+                here.finish()
+            }
+            Hasher::Thread {
+                blocks,
+                returned,
+                digest,
+            } => {
+                blocks.send(self.block).map_err(|_| hash_thread_died())?;
+                drop((blocks, returned));
+                digest.join().map_err(|_| hash_thread_died())?
+            }
+        };
+        Ok((self.file, digest))
+    }
+}
+
+fn hash_thread_died() -> std::io::Error {
+    std::io::Error::other("the thread hashing the output stopped")
 }
 
 impl Write for Tee {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hash.write_all(&buf[..n])?;
+        let n = buf.len().min(Tee::BLOCK - self.block.len());
+        self.block.extend_from_slice(&buf[..n]);
+        if self.block.len() == Tee::BLOCK {
+            self.write_block()?;
+        }
         Ok(n)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
+        if !self.block.is_empty() {
+            self.write_block()?;
+        }
+        Ok(())
     }
 }
 

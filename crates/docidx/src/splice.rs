@@ -134,61 +134,77 @@ pub fn plan(
         )
     });
     let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
-    let md = generate::render_md(
-        body.text,
-        (totals.documents, totals.tokens, config.encoding),
-        &frame,
-        Known {
-            index: known_index.as_ref(),
-            blocks: &blocks,
-        },
-    );
-    let statistics = totals.with_index(&md.text, md.tokens);
-
     let navigation = frame.navigation(&layout.index_dir);
     let settings = index::settings(config);
-    let (json_output, json_spans) = generate::json_output(
-        layout.index_json.clone(),
-        Some(digests[1]),
-        options.check,
-        |w| {
-            index_json::write_of(
-                w,
-                config.encoding,
-                &settings,
-                &statistics,
-                &navigation,
-                rows.iter().map(|row| match *row {
-                    Row::Kept(i) => Entry::Kept(json_of(i).expect("checked above")),
-                    Row::Fresh(j) => Entry::Doc(&fresh[j]),
-                }),
-                &mut |span, w| json.copy(span, w),
-            )
-        },
-    )?;
-    drop(json);
 
-    // Changes since the last run, whose manifest the table holds (in the same order).
-    let changes = Changes::between_sorted(
-        table
-            .docs
-            .iter()
-            .map(|e| (e.path.as_str(), e.sha256.as_str())),
-        docs.pairs(),
-    );
-    let manifest_text = manifest::render_sorted(docs.pairs());
-    let docs_digest = cache::docs_digest(docs.pairs());
-    let doc_warnings = docs.warnings(stamp);
-    // The walk's and reading's warnings, and the docs' own.
-    let mut warnings = scan.warnings();
-    warnings.extend(doc_warnings.iter().cloned());
-    warnings.sort();
+    // What needs the docs alone is worked out on a thread of its own while the outputs render.
+    let (by_docs, rendered) = std::thread::scope(|scope| {
+        let by_docs = scope.spawn(|| {
+            // Changes since the last run, whose manifest the table holds (in the same order).
+            let changes = Changes::between_sorted(
+                table
+                    .docs
+                    .iter()
+                    .map(|e| (e.path.as_str(), e.sha256.as_str())),
+                docs.pairs(),
+            );
+            let doc_warnings = docs.warnings(stamp);
+            // The walk's and reading's warnings, and the docs' own.
+            let mut warnings = scan.warnings();
+            warnings.extend(doc_warnings.iter().cloned());
+            warnings.sort();
+            (
+                changes,
+                manifest::render_sorted(docs.pairs()),
+                cache::docs_digest(docs.pairs()),
+                doc_warnings,
+                warnings,
+            )
+        });
+        let md = generate::render_md(
+            body.text,
+            (totals.documents, totals.tokens, config.encoding),
+            &frame,
+            Known {
+                index: known_index.as_ref(),
+                blocks: &blocks,
+            },
+        );
+        let statistics = totals.with_index_digest(&md.digest, md.tokens);
+        let json = generate::json_output(
+            layout.index_json.clone(),
+            Some(digests[1]),
+            options.check,
+            |w| {
+                index_json::write_of(
+                    w,
+                    config.encoding,
+                    &settings,
+                    &statistics,
+                    &navigation,
+                    rows.iter().map(|row| match *row {
+                        Row::Kept(i) => Entry::Kept(json_of(i).expect("checked above")),
+                        Row::Fresh(j) => Entry::Doc(&fresh[j]),
+                    }),
+                    &mut |span, w| json.copy(span, w),
+                )
+            },
+        );
+        let by_docs = by_docs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (by_docs, json.map(|json| (md, statistics, json)))
+    });
+    let (changes, manifest_text, docs_digest, doc_warnings, warnings) = by_docs;
+    let (md, statistics, (json_output, json_spans)) = rendered?;
+    drop(json);
 
     let body_at = md.body_at as u64;
     let outputs = vec![
-        Output::with_digest(
+        Output::hashed(
             layout.index_md.clone(),
             md.text.into_bytes(),
+            md.digest,
             Some(digests[0]),
         ),
         json_output,

@@ -60,11 +60,17 @@ pub struct Statistics {
 impl Statistics {
     /// The totals of `index`, whose `INDEX.md` is `index_md` with `index_tokens` tokens.
     pub fn of(index: &Index, index_md: &str, index_tokens: usize) -> Statistics {
+        Statistics::of_docs(index).with_index(index_md, index_tokens)
+    }
+
+    /// The totals of `index`'s docs alone (the index's own are added by
+    /// [`Statistics::with_index`]).
+    pub fn of_docs(index: &Index) -> Statistics {
         let mut totals = Statistics::default();
         for doc in &index.docs {
             totals.add(doc.bytes, doc.tokens, doc.words);
         }
-        totals.with_index(index_md, index_tokens)
+        totals
     }
 
     /// Adds one document to the totals.
@@ -77,9 +83,14 @@ impl Statistics {
 
     /// These totals of the documents with `index_md`, of `index_tokens` tokens, as the index.
     pub fn with_index(self, index_md: &str, index_tokens: usize) -> Statistics {
+        self.with_index_digest(&crate::output::digest(index_md.as_bytes()), index_tokens)
+    }
+
+    /// [`Statistics::with_index`] for an `INDEX.md` whose SHA-256 is `index_md_sha256`.
+    pub fn with_index_digest(self, index_md_sha256: &[u8; 32], index_tokens: usize) -> Statistics {
         Statistics {
             index_tokens,
-            index_sha256: crate::analyse::sha256_hex(index_md.as_bytes()),
+            index_sha256: crate::output::hex(index_md_sha256),
             saved_percent: super::saved_percent(index_tokens, self.tokens),
             ..self
         }
