@@ -246,17 +246,116 @@ pub fn write_of<'a>(
 
 /// A document's object as pretty-printed two levels down (in the `documents` array).
 fn nested_object(doc: &Doc) -> Vec<u8> {
-    let flat = serde_json::to_vec_pretty(doc).expect("a doc serializes");
-    let mut out = Vec::with_capacity(flat.len() + flat.len() / 8);
-    // Pretty JSON has line breaks only between tokens (a string escapes its own), so
-    // indenting the lines nests the object.
-    for (i, line) in flat.split(|&b| b == b'\n').enumerate() {
-        if i > 0 {
-            out.extend_from_slice(b"\n    ");
-        }
-        out.extend_from_slice(line);
-    }
+    let mut out = Vec::with_capacity(1024);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Nested::at(2));
+    doc.serialize(&mut serializer).expect("a doc serializes");
     out
+}
+
+/// serde_json's pretty layout (two spaces a level) for a value that starts `depth` levels
+/// down: what `PrettyFormatter` writes with every line but the first indented by `depth`
+/// levels more.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(depth: usize) -> Nested {
+        Nested {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.new_line(w)?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn new_line<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        w.write_all(b"\n")?;
+        let mut left = self.depth * 2;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            w.write_all(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.new_line(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// Parses an `INDEX.json`; `None` if it is not one this version understands.
@@ -526,6 +625,34 @@ mod tests {
         let cut = &written.as_bytes()[..written.len() * 2 / 3];
         assert!(load_from(cut, |_| true).unwrap().is_none());
         assert!(parse(cut).is_none());
+    }
+
+    /// `Nested` lays a value out as serde_json's pretty printer does, shifted right by its
+    /// depth: empty and full arrays and objects, nested past the 32 levels of its spaces.
+    #[test]
+    fn nested_layout_is_pretty_layout_shifted() {
+        let mut deep = serde_json::json!({"leaf": [1, {}, []]});
+        for i in 0..40 {
+            deep = serde_json::json!({ format!("k{i}"): [deep, "s\n\"t", null, {"a": []}] });
+        }
+        for value in [
+            serde_json::json!({}),
+            serde_json::json!([]),
+            serde_json::json!({"a": {}, "b": [], "c": [{}], "d": {"e": [1, 2]}}),
+            deep,
+        ] {
+            for depth in [0, 2, 5] {
+                let mut out = Vec::new();
+                let mut serializer =
+                    serde_json::Serializer::with_formatter(&mut out, Nested::at(depth));
+                value.serialize(&mut serializer).unwrap();
+                let indent = format!("\n{}", "  ".repeat(depth));
+                let expected = serde_json::to_string_pretty(&value)
+                    .unwrap()
+                    .replace('\n', &indent);
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
+            }
+        }
     }
 
     /// `write_of` writes, by hand around the documents, what serde_json's pretty printer
