@@ -161,17 +161,17 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
             .files
             .par_iter()
             .with_max_len(FILES_PER_TASK)
-            .map(
-                |file| match walk::read_doc(&file.path, config.max_file_size) {
-                    Ok(walk::Content::Bytes(bytes)) => Hashed::Sha256(analyse::sha256_hex(&bytes)),
+            .map(|file| {
+                match walk::read_doc_with(&file.path, config.max_file_size, analyse::sha256_hex) {
+                    Ok(walk::Content::Bytes(sha256)) => Hashed::Sha256(sha256),
                     Ok(walk::Content::TooLarge(size)) => {
                         Hashed::Skipped(walk::too_large(&file.rel, size, config.max_file_size))
                     }
                     Err(e) => {
                         Hashed::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}")))
                     }
-                },
-            )
+                }
+            })
             .collect()
     });
     Ok(Scan { discovery, hashes })
@@ -238,28 +238,25 @@ pub fn build(
                     Some(Hashed::Unreadable(w)) => return Outcome::Unreadable(w.clone()),
                     None => {}
                 }
-                let bytes = match walk::read_doc(&file.path, config.max_file_size) {
-                    Ok(walk::Content::Bytes(bytes)) => bytes,
+                let analysed = walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
+                    let sha256 = analyse::sha256_hex(bytes);
+                    match reusable(&file.rel, &sha256) {
+                        Some(i) => Err(i),
+                        None => Ok(analyse::analyse_hashed(&file.rel, bytes, sha256, &settings)),
+                    }
+                });
+                match analysed {
+                    Ok(walk::Content::Bytes(Ok((doc, warnings)))) => {
+                        Outcome::Analysed(doc, warnings)
+                    }
+                    Ok(walk::Content::Bytes(Err(i))) => Outcome::Reused(i),
                     Ok(walk::Content::TooLarge(size)) => {
-                        return Outcome::Skipped(walk::too_large(
-                            &file.rel,
-                            size,
-                            config.max_file_size,
-                        ))
+                        Outcome::Skipped(walk::too_large(&file.rel, size, config.max_file_size))
                     }
                     Err(e) => {
-                        return Outcome::Unreadable(Warning::new(
-                            &file.rel,
-                            format!("cannot read: {e}"),
-                        ))
+                        Outcome::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}")))
                     }
-                };
-                let sha256 = analyse::sha256_hex(&bytes);
-                if let Some(i) = reusable(&file.rel, &sha256) {
-                    return Outcome::Reused(i);
                 }
-                let (doc, warnings) = analyse::analyse_hashed(&file.rel, &bytes, sha256, &settings);
-                Outcome::Analysed(doc, warnings)
             })
             .collect()
     });

@@ -326,21 +326,17 @@ fn analyse_changed(
     Ok(pool.install(|| {
         changed
             .par_iter()
-            .map(
-                |file| match walk::read_doc(&file.path, config.max_file_size) {
+            .map(|file| {
+                let analysed = walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
                     // The warnings returned are the doc's own (`Doc::path_warnings`).
-                    Ok(walk::Content::Bytes(bytes)) => Some(
-                        analyse::analyse_hashed(
-                            &file.rel,
-                            &bytes,
-                            analyse::sha256_hex(&bytes),
-                            &settings,
-                        )
-                        .0,
-                    ),
+                    let sha256 = analyse::sha256_hex(bytes);
+                    analyse::analyse_hashed(&file.rel, bytes, sha256, &settings).0
+                });
+                match analysed {
+                    Ok(walk::Content::Bytes(doc)) => Some(doc),
                     _ => None,
-                },
-            )
+                }
+            })
             .collect()
     }))
 }

@@ -503,8 +503,14 @@ fn hash_docs(
         found
             .files
             .par_iter()
-            .map(
-                |file| match walk::read_doc(&file.path, config.max_file_size) {
+            .map(|file| {
+                match walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
+                    let sha = analyse::sha256_hex(bytes);
+                    let count = wanted
+                        .contains(file.rel.as_str())
+                        .then(|| count_bytes(encoding, &file.rel, bytes));
+                    (sha, count)
+                }) {
                     Err(e) => (
                         file.rel.clone(),
                         Some(Err(format!("cannot read: {e}"))),
@@ -514,18 +520,15 @@ fn hash_docs(
                         let warning = walk::too_large(&file.rel, size, config.max_file_size);
                         (file.rel.clone(), None, Some(warning))
                     }
-                    Ok(walk::Content::Bytes(bytes)) => {
-                        let sha = analyse::sha256_hex(&bytes);
-                        let mut warning = None;
-                        let count = wanted.contains(file.rel.as_str()).then(|| {
-                            let (n, w) = count_bytes(encoding, &file.rel, &bytes);
-                            warning = w;
-                            n
-                        });
+                    Ok(walk::Content::Bytes((sha, count))) => {
+                        let (count, warning) = match count {
+                            Some((n, w)) => (Some(n), w),
+                            None => (None, None),
+                        };
                         (file.rel.clone(), Some(Ok((sha, count))), warning)
                     }
-                },
-            )
+                }
+            })
             .collect()
     });
     let mut out = Hashed {

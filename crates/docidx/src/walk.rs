@@ -22,29 +22,58 @@ pub struct DocFile {
     pub path: PathBuf,
 }
 
-/// The content of a doc, or its size when it is over the limit.
+/// What reading a doc gave: what was made of its bytes, or its size when it is over the limit.
 #[derive(Debug)]
-pub enum Content {
-    Bytes(Vec<u8>),
+pub enum Content<T> {
+    Bytes(T),
     TooLarge(u64),
 }
 
-/// Reads a doc found by the walk, unless it is larger than `max` bytes: then only its size is
-/// read (from the open file, so the size check costs no second path lookup).
-pub fn read_doc(path: &Path, max: u64) -> std::io::Result<Content> {
+/// Reads a doc found by the walk and gives its bytes to `use_bytes`. A doc over `max` bytes is
+/// never read whole: a file that fills the first read (256 KiB) has its size checked, from the
+/// open file, before more is read, and [`Content::TooLarge`] gives that size.
+///
+/// The bytes go into a buffer each thread keeps, so reading tens of thousands of small files
+/// costs no allocation and no `stat` each: an open, two reads (the second finds the end) and
+/// a close.
+pub fn read_doc_with<T>(
+    path: &Path,
+    max: u64,
+    use_bytes: impl FnOnce(&[u8]) -> T,
+) -> std::io::Result<Content<T>> {
     use std::io::Read;
+    /// The first read; a file that fills it has its size checked before more is read.
+    const FIRST: u64 = 1 << 18;
+    thread_local! {
+        static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
     let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    if len > max {
-        return Ok(Content::TooLarge(len));
+    // Taken, not borrowed: were `use_bytes` to read another doc, that would start afresh.
+    let mut bytes = BUFFER.take();
+    bytes.clear();
+    let limit = max.saturating_add(1);
+    let read = (|| {
+        (&mut file).take(limit.min(FIRST)).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 == FIRST && limit > FIRST {
+            let len = file.metadata()?.len();
+            if len > max {
+                return Ok(Content::TooLarge(len));
+            }
+            bytes.reserve_exact((len + 1).saturating_sub(FIRST) as usize);
+            // A file that grows while it is read stops at the limit.
+            (&mut file).take(limit - FIRST).read_to_end(&mut bytes)?;
+        }
+        if bytes.len() as u64 > max {
+            let len = file.metadata().map_or(bytes.len() as u64, |m| m.len());
+            return Ok(Content::TooLarge(len.max(bytes.len() as u64)));
+        }
+        Ok(Content::Bytes(use_bytes(&bytes)))
+    })();
+    // Kept for the next doc, unless a large one made it large.
+    if bytes.capacity() as u64 <= 4 * FIRST {
+        BUFFER.set(bytes);
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    // A file that grows while it is read stops at the limit.
-    (&mut file).take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Ok(Content::TooLarge(bytes.len() as u64));
-    }
-    Ok(Content::Bytes(bytes))
+    read
 }
 
 /// The warning for a doc skipped because it is over the size limit.
@@ -331,6 +360,45 @@ fn walk_warning(root: &Path, err: &ignore::Error) -> (Warning, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every size around the first read and the limit: the bytes in full, or the file's own
+    /// size when it is over the limit, with the buffer reused between files of any size.
+    #[test]
+    fn docs_are_read_whole_or_skipped_by_their_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = 1usize << 18;
+        let sizes = [
+            0,
+            1,
+            500,
+            first - 1,
+            first,
+            first + 1,
+            3 * first,
+            5 * first,
+            20,
+        ];
+        for max in [0u64, 100, first as u64, 4 * first as u64, u64::MAX] {
+            for (i, &size) in sizes.iter().enumerate() {
+                let path = dir.path().join(format!("{max}-{i}.md"));
+                let bytes: Vec<u8> = (0..size).map(|b| (b % 251) as u8).collect();
+                std::fs::write(&path, &bytes).unwrap();
+                let read = read_doc_with(&path, max, |b| b.to_vec()).unwrap();
+                match read {
+                    Content::Bytes(read) => {
+                        assert!(size as u64 <= max, "{size} over {max}");
+                        assert_eq!(read, bytes, "{size} bytes, limit {max}");
+                    }
+                    Content::TooLarge(n) => {
+                        assert!(size as u64 > max, "{size} within {max}");
+                        assert_eq!(n, size as u64, "limit {max}");
+                    }
+                }
+            }
+        }
+        let missing = read_doc_with(&dir.path().join("none.md"), 10, |_| ());
+        assert!(missing.is_err());
+    }
 
     #[test]
     fn folders_named_by_globs() {
