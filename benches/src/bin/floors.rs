@@ -113,11 +113,17 @@ fn each<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync)
     total.into_inner()
 }
 
-/// Reads and hashes every file the way `generate` does (SHA-256 as hex); returns the bytes read.
+/// Reads and hashes every file the way `generate` does (its reader, SHA-256 as hex); returns
+/// the bytes read.
 fn read_and_hash(file: &DocFile) -> usize {
-    let bytes = std::fs::read(&file.path).unwrap_or_default();
-    std::hint::black_box(docidx::analyse::sha256_hex(&bytes));
-    bytes.len()
+    let read = docidx::walk::read_doc_with(&file.path, u64::MAX, |bytes| {
+        std::hint::black_box(docidx::analyse::sha256_hex(bytes));
+        bytes.len()
+    });
+    match read {
+        Ok(docidx::walk::Content::Bytes(n)) => n,
+        _ => 0,
+    }
 }
 
 /// Walk, then read and hash every document, on `threads` threads: (files, bytes).
