@@ -389,14 +389,24 @@ pub fn plan_outputs(
     // What needs the docs alone is worked out on a thread of its own while the outputs render.
     let (by_docs, (md, md_spans, budget_notes), statistics, (json_output, json_spans)) =
         std::thread::scope(|scope| -> Result<_> {
-            let by_docs = scope.spawn(|| ByDocs::of(&index, &manifest_path, for_cache));
+            // Not for a run that only compares (`validate`, `--check`): what it works out is
+            // small there, and its own thread would keep the memory it freed from the others.
+            let beside = !options.check;
+            let by_docs = beside.then(|| {
+                scope.spawn(|| ByDocs::of(&index, &manifest_path, options.check, for_cache))
+            });
             let known = Known {
                 index: known_index.as_ref(),
                 blocks: &blocks,
             };
-            let md = render_md_within_budget(&index, &index_dir, config, &frame, known);
+            let mut md = render_md_within_budget(&index, &index_dir, config, &frame, known);
             let statistics =
                 Statistics::of_docs(&index).with_index_digest(&md.0.digest, md.0.tokens);
+            if options.check {
+                // Only compared: its digest is enough, and its megabytes go before INDEX.json's
+                // are hashed.
+                md.0.text = String::new();
+            }
             // Serialized on the run's threads (`--jobs`).
             let pool = index::thread_pool(&layout.root, config)?;
             let json = pool.install(|| {
@@ -417,37 +427,41 @@ pub fn plan_outputs(
                     },
                 )
             })?;
-            let by_docs = by_docs
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            let by_docs = match by_docs {
+                Some(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+                None => ByDocs::of(&index, &manifest_path, options.check, for_cache)?,
+            };
             Ok((by_docs, md, statistics, json))
         })?;
     let ByDocs {
         changes,
-        manifest_text,
+        manifest,
         manifest_previous,
         docs_digest,
         doc_warnings,
     } = by_docs;
 
     let body_at = md.body_at as u64;
+    let manifest = match manifest {
+        NewManifest::Text(text) => Output::with_digest(manifest_path, text, manifest_previous),
+        NewManifest::Digest(digest) => {
+            Output::digest_only(manifest_path, digest, manifest_previous)
+        }
+    };
     let mut outputs = if options.check {
         // Only compared: digests are enough, and the megabytes go.
-        let digest = |bytes: &[u8]| crate::output::digest(bytes);
         vec![
             Output::digest_only(md_path, md.digest, md_previous),
             json_output,
-            Output::digest_only(
-                manifest_path,
-                digest(manifest_text.as_bytes()),
-                manifest_previous,
-            ),
+            manifest,
         ]
     } else {
         vec![
             Output::hashed(md_path, md.text.into_bytes(), md.digest, md_previous),
             json_output,
-            Output::with_digest(manifest_path, manifest_text, manifest_previous),
+            manifest,
         ]
     };
     if config.llms_txt {
@@ -559,7 +573,7 @@ fn render_md_within_budget(
 /// manifest, the new manifest, and for the cache the docs' digest and warnings.
 struct ByDocs {
     changes: Changes,
-    manifest_text: String,
+    manifest: NewManifest,
     /// The digest of the manifest on disk (`None`: there is none).
     manifest_previous: Option<[u8; 32]>,
     /// `None` when the run stores nothing in the cache.
@@ -567,8 +581,14 @@ struct ByDocs {
     doc_warnings: Vec<crate::error::Warning>,
 }
 
+/// The new manifest: its text, or for a run that only compares, its digest alone.
+enum NewManifest {
+    Text(String),
+    Digest([u8; 32]),
+}
+
 impl ByDocs {
-    fn of(index: &Index, manifest_path: &Path, for_cache: bool) -> Result<ByDocs> {
+    fn of(index: &Index, manifest_path: &Path, check: bool, for_cache: bool) -> Result<ByDocs> {
         // The docs are sorted by path, as a manifest is.
         let docs = || {
             index
@@ -585,7 +605,17 @@ impl ByDocs {
         drop(old_manifest);
         Ok(ByDocs {
             changes,
-            manifest_text: manifest::render_sorted(docs()),
+            manifest: if check {
+                let mut hasher = std::io::BufWriter::with_capacity(
+                    1 << 16,
+                    crate::output::DigestWriter::default(),
+                );
+                manifest::write_sorted(&mut hasher, docs()).expect("hashing cannot fail");
+                let hasher = hasher.into_inner().expect("hashing cannot fail");
+                NewManifest::Digest(hasher.finish())
+            } else {
+                NewManifest::Text(manifest::render_sorted(docs()))
+            },
             manifest_previous,
             docs_digest: for_cache.then(|| cache::docs_digest(docs())),
             doc_warnings: if for_cache {
@@ -816,11 +846,26 @@ pub(crate) fn render_md(
         text
     };
     let text_of = |header: &str| join(&[before, header, &body, after]);
-    let md = |text: String, digest: Option<[u8; 32]>, tokens: usize| Md {
-        body_at: text.len() - body.len() - after.len(),
-        digest: digest.unwrap_or_else(|| crate::output::digest(text.as_bytes())),
-        text,
-        tokens,
+    let digest_of = |header: &str| {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        for part in [before, header, &body, after] {
+            hasher.update(part.as_bytes());
+        }
+        <[u8; 32]>::from(hasher.finalize())
+    };
+    // The whole file, in the body's own buffer: a second buffer of its megabytes is not needed.
+    let md = |mut body: String, header: &str, digest: [u8; 32], tokens: usize| {
+        let body_at = before.len() + header.len();
+        body.reserve_exact(body_at + after.len());
+        body.insert_str(0, &[before.as_str(), header].concat());
+        body.push_str(after);
+        Md {
+            body_at,
+            digest,
+            text: body,
+            tokens,
+        }
     };
     // The count of parts joined where a piece boundary falls between them is the sum of
     // their counts. The body's count comes from its blocks, so a change recounts one block.
@@ -828,14 +873,14 @@ pub(crate) fn render_md(
     let body_then_after = boundary_between(&body, after);
     // Nothing changed since the previous run: the same bytes have the count it recorded.
     if let Some((tokens, sha256)) = known.index {
-        let text = text_of(&header(*tokens));
-        let digest = crate::output::digest(text.as_bytes());
+        let header = header(*tokens);
+        let digest = digest_of(&header);
         if crate::output::hex(&digest) == *sha256 {
             // The blocks' counts stay in the cache for the next change.
             if body_then_after {
                 known.blocks.keep(encoding, &body);
             }
-            return md(text, Some(digest), *tokens);
+            return md(body, &header, digest, *tokens);
         }
     }
     let before_tokens = tokens::count(encoding, before);
@@ -879,7 +924,9 @@ pub(crate) fn render_md(
         seen.push(actual);
         claimed = actual;
     };
-    md(text_of(&header(stated)), None, tokens)
+    let header = header(stated);
+    let digest = digest_of(&header);
+    md(body, &header, digest, tokens)
 }
 
 /// Whether a piece boundary falls between `left` and `right` when one follows the other

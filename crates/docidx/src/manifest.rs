@@ -76,19 +76,27 @@ pub fn render(manifest: &Manifest) -> String {
 /// [`render`] of the manifest whose entries are `pairs`, sorted by path (the docs of an
 /// [`crate::Index`] are), without building a map.
 pub fn render_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
+    // Sized up front: a manifest of 40,000 docs is megabytes, and growing by doubling would
+    // hold up to twice that.
+    let size: usize = pairs.clone().map(|(p, s)| p.len() + s.len() + 10).sum();
+    let mut out = Vec::with_capacity(size + 16);
+    write_sorted(&mut out, pairs).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`render_sorted`] into any writer (a hasher, for a run that only compares).
+pub fn write_sorted<'a>(
+    out: &mut dyn std::io::Write,
+    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> std::io::Result<()> {
     struct Sorted<I>(I);
     impl<'a, I: Iterator<Item = (&'a str, &'a str)> + Clone> serde::Serialize for Sorted<I> {
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             serializer.collect_map(self.0.clone())
         }
     }
-    // Sized up front: a manifest of 40,000 docs is megabytes, and growing by doubling would
-    // hold up to twice that.
-    let size: usize = pairs.clone().map(|(p, s)| p.len() + s.len() + 10).sum();
-    let mut out = Vec::with_capacity(size + 16);
-    serde_json::to_writer_pretty(&mut out, &Sorted(pairs)).expect("strings serialize");
-    out.push(b'\n');
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    serde_json::to_writer_pretty(&mut *out, &Sorted(pairs))?;
+    out.write_all(b"\n")
 }
 
 /// Docs added, removed and changed between two manifests.
