@@ -107,23 +107,36 @@ pub fn render_body_of<'a>(
 ) -> Body {
     use rayon::prelude::*;
     let docs: Vec<(&str, Lines)> = docs.into_iter().collect();
-    // Each doc's lines on all cores, then joined in folder order on one.
-    let lines: Vec<std::borrow::Cow<str>> = docs
-        .par_iter()
-        .with_max_len(64)
-        .map(|&(_, lines)| match lines {
-            Lines::Kept(kept) => kept.into(),
-            Lines::Doc(doc) => {
-                let mut out = String::new();
-                doc_lines(&mut out, doc, index_dir, detail);
-                with_newline(out, newline).into()
-            }
-        })
-        .collect();
     let mut folders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, (path, _)) in docs.iter().enumerate() {
         folders.entry(parent_dir(path)).or_default().push(i);
     }
+    // The docs in the order of the body, rendered on all cores a few hundred at a time (each
+    // run into one string), then joined in order with the folders' headings on one.
+    let order: Vec<usize> = folders.values().flatten().copied().collect();
+    let runs: Vec<(String, Vec<usize>)> = order
+        .par_chunks(256)
+        .map(|run| {
+            let mut text = String::new();
+            let mut ends = Vec::with_capacity(run.len());
+            let mut scratch = String::new();
+            for &i in run {
+                match docs[i].1 {
+                    Lines::Kept(kept) => text.push_str(kept),
+                    Lines::Doc(doc) if newline == "\n" => {
+                        doc_lines(&mut text, doc, index_dir, detail)
+                    }
+                    Lines::Doc(doc) => {
+                        scratch.clear();
+                        doc_lines(&mut scratch, doc, index_dir, detail);
+                        text.push_str(&scratch.replace('\n', newline));
+                    }
+                }
+                ends.push(text.len());
+            }
+            (text, ends)
+        })
+        .collect();
     let headings: Vec<String> = folders
         .keys()
         .map(|folder| {
@@ -135,18 +148,26 @@ pub fn render_body_of<'a>(
             with_newline(heading, newline)
         })
         .collect();
-    let size = lines.iter().map(|l| l.len()).sum::<usize>()
+    let size = runs.iter().map(|(t, _)| t.len()).sum::<usize>()
         + headings
             .iter()
             .map(|h| h.len() + newline.len())
             .sum::<usize>();
     let mut text = String::with_capacity(size);
     let mut spans = vec![[0, 0]; docs.len()];
+    // Walks the runs' docs in body order beside the folders.
+    let mut rendered = runs.iter().flat_map(|(run, ends)| {
+        ends.iter().scan(0, move |start, &end| {
+            let lines = &run[*start..end];
+            *start = end;
+            Some(lines)
+        })
+    });
     for (heading, docs) in headings.iter().zip(folders.values()) {
         text.push_str(heading);
         for &i in docs {
             let start = text.len();
-            text.push_str(&lines[i]);
+            text.push_str(rendered.next().expect("one run entry per doc"));
             spans[i] = [start, text.len()];
         }
         text.push_str(newline);
@@ -219,4 +240,77 @@ fn escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body rendered in runs on all cores is the body rendered doc after doc: folders in
+    /// order, each doc's lines where its span says, kept lines as they were, either newline.
+    #[test]
+    fn body_in_runs_is_the_body_doc_after_doc() {
+        let settings = crate::analyse::Settings {
+            encoding: Encoding::O200kBase,
+            summary_chars: 200,
+        };
+        let docs: Vec<Doc> = (0..700)
+            .map(|i| {
+                let path = format!("{}/d{i:03}.md", ["a", "a/b", "c", "e_f"][i % 4]);
+                let text = format!("# Doc [{i}]\n\nAbout `thing` {i}.\n\n## Part\n\nx\n");
+                crate::analyse::analyse(&path, text.as_bytes(), &settings).0
+            })
+            .chain(std::iter::once(
+                crate::analyse::analyse("top.md", b"# Top\n", &settings).0,
+            ))
+            .collect();
+        let kept = "- [kept](kept.md) (1 tokens)\n";
+        let detail = Detail {
+            sections_over: Some(0),
+            summary_chars: None,
+        };
+        for newline in ["\n", "\r\n"] {
+            // Every fifth doc's lines kept from an earlier body.
+            let given: Vec<(&str, Lines)> = docs
+                .iter()
+                .enumerate()
+                .map(|(i, d)| match i % 5 {
+                    0 => (d.path.as_str(), Lines::Kept(kept)),
+                    _ => (d.path.as_str(), Lines::Doc(d)),
+                })
+                .collect();
+            let body = render_body_of(given.iter().copied(), "docs", detail, newline);
+
+            let mut folders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (i, (path, _)) in given.iter().enumerate() {
+                folders.entry(parent_dir(path)).or_default().push(i);
+            }
+            let mut expected = String::new();
+            let mut spans = vec![[0, 0]; given.len()];
+            for (folder, docs) in folders {
+                let heading = if folder.is_empty() {
+                    "### ./\n\n".to_string()
+                } else {
+                    format!("### {}/\n\n", escape(folder))
+                };
+                expected.push_str(&with_newline(heading, newline));
+                for i in docs {
+                    let start = expected.len();
+                    match given[i].1 {
+                        Lines::Kept(k) => expected.push_str(k),
+                        Lines::Doc(d) => {
+                            let mut one = String::new();
+                            doc_lines(&mut one, d, "docs", detail);
+                            expected.push_str(&with_newline(one, newline));
+                        }
+                    }
+                    spans[i] = [start, expected.len()];
+                }
+                expected.push_str(newline);
+            }
+            assert_eq!(body.text, expected);
+            assert_eq!(body.spans, spans);
+            assert!(body.text.contains("### a/b/"));
+        }
+    }
 }
