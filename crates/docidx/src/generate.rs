@@ -606,13 +606,9 @@ impl ByDocs {
         Ok(ByDocs {
             changes,
             manifest: if check {
-                let mut hasher = std::io::BufWriter::with_capacity(
-                    1 << 16,
-                    crate::output::DigestWriter::default(),
-                );
-                manifest::write_sorted(&mut hasher, docs()).expect("hashing cannot fail");
-                let hasher = hasher.into_inner().expect("hashing cannot fail");
-                NewManifest::Digest(hasher.finish())
+                let (digest, ()) =
+                    crate::output::DigestWriter::digest_of(|w| manifest::write_sorted(w, docs()));
+                NewManifest::Digest(digest)
             } else {
                 NewManifest::Text(manifest::render_sorted(docs()))
             },
@@ -681,11 +677,9 @@ pub(crate) fn json_output(
 ) -> Result<(Output, Vec<cache::Span>)> {
     let mut spans = Vec::new();
     let output = if check {
-        let mut hasher =
-            std::io::BufWriter::with_capacity(1 << 16, crate::output::DigestWriter::default());
-        spans = write(&mut hasher).expect("hashing cannot fail");
-        let hasher = hasher.into_inner().expect("hashing cannot fail");
-        Output::digest_only(path, hasher.finish(), previous)
+        let (digest, written) = crate::output::DigestWriter::digest_of(write);
+        spans = written;
+        Output::digest_only(path, digest, previous)
     } else {
         Output::streamed(path, previous, |w| {
             spans = write(w)?;

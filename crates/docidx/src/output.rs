@@ -186,6 +186,17 @@ impl DigestWriter {
         use sha2::Digest;
         self.0.finalize().into()
     }
+
+    /// The SHA-256 of what `render` writes (buffered, so its many small writes reach the hash
+    /// in large blocks), and what `render` returned. Hashing cannot fail, so `render` cannot.
+    pub fn digest_of<T>(
+        render: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
+    ) -> ([u8; 32], T) {
+        let mut hasher = std::io::BufWriter::with_capacity(1 << 16, DigestWriter::default());
+        let rendered = render(&mut hasher).expect("hashing cannot fail");
+        let hasher = hasher.into_inner().expect("hashing cannot fail");
+        (hasher.finish(), rendered)
+    }
 }
 
 impl Write for DigestWriter {

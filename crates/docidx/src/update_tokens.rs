@@ -503,6 +503,7 @@ fn hash_docs(
         found
             .files
             .par_iter()
+            .with_max_len(crate::index::FILES_PER_TASK)
             .map(|file| {
                 match walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
                     let sha = analyse::sha256_hex(bytes);
