@@ -147,7 +147,9 @@ impl Anchors<'_> {
             let doc = analyse::analyse_structure(path, &bytes, &settings);
             Some(all_anchors(&doc))
         });
-        anchors.as_ref().map(|a| a.iter().any(|x| x == fragment))
+        anchors
+            .as_ref()
+            .map(|a| has_anchor(|| a.iter().map(String::as_str), fragment))
     }
 }
 
@@ -160,7 +162,24 @@ fn all_anchors(doc: &Doc) -> Vec<String> {
 }
 
 fn doc_has_anchor(doc: &Doc, fragment: &str) -> bool {
-    doc.sections.iter().any(|s| s.anchor == fragment) || doc.anchors.iter().any(|a| a == fragment)
+    let anchors = || {
+        doc.sections
+            .iter()
+            .map(|s| s.anchor.as_str())
+            .chain(doc.anchors.iter().map(String::as_str))
+    };
+    has_anchor(anchors, fragment)
+}
+
+/// Whether a link's `fragment` leads to one of `anchors`. Case does not matter, as on GitHub
+/// and in lychee: `#Performance` leads to the heading `## Performance`, whose anchor is
+/// `performance`.
+fn has_anchor<'a, I: Iterator<Item = &'a str>>(anchors: impl Fn() -> I, fragment: &str) -> bool {
+    if anchors().any(|a| a == fragment) {
+        return true;
+    }
+    let fragment = fragment.to_lowercase();
+    anchors().any(|a| a.chars().flat_map(char::to_lowercase).eq(fragment.chars()))
 }
 
 /// The closest anchor to suggest, if one is close enough to be a likely typo or rename.
@@ -308,5 +327,19 @@ mod tests {
         );
         assert_eq!(suggestion(&anchors, "something-else-entirely"), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn fragments_match_anchors_whatever_their_case() {
+        let anchors = ["performance", "fünf-süße-äpfel", "Explicit"];
+        let has = |fragment| has_anchor(|| anchors.iter().copied(), fragment);
+        assert!(has("performance"));
+        assert!(has("Performance"));
+        assert!(has("PERFORMANCE"));
+        assert!(has("fünf-SÜße-Äpfel"));
+        assert!(has("explicit"));
+        assert!(has("Explicit"));
+        assert!(!has("performances"));
+        assert!(!has("fünf-süsse-äpfel"));
     }
 }
