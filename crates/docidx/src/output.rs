@@ -320,57 +320,69 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     for out in outputs {
         remove_stale_temps(&out.path);
     }
-    // Each output's file hashed again (on all cores): one that changed since docidx read it
-    // is never overwritten.
-    let checked: Vec<Result<Option<&Output>>> = outputs
-        .par_iter()
-        .filter(|o| o.is_change())
-        .map(|out| {
-            let now = digest_file(&out.path)?;
-            if now == Some(out.digest) {
-                return Ok(None);
-            }
-            if now != out.previous {
-                return Err(Error::Changed {
-                    path: out.path.clone(),
-                });
-            }
-            Ok(Some(out))
-        })
-        .collect();
-    let mut pending = Vec::new();
-    for out in checked {
-        pending.extend(out?);
-    }
-    if let Some(out) = pending.iter().find(|o| o.digest_only) {
-        return Err(Error::Other {
-            path: out.path.clone(),
-            message: "was planned for checking only; its new contents were never kept".into(),
-        });
-    }
-    // Each new file written (or, if streamed already, synced) beside the others.
-    let staged: Vec<Result<PathBuf>> = pending
-        .par_iter()
-        .map(|out| match &out.staged {
-            Some(tmp) => fs::File::open(tmp)
-                .and_then(|f| f.sync_all())
-                .map(|()| tmp.clone())
-                .map_err(|e| Error::io(&out.path, e)),
-            None => stage(&out.path, &out.contents),
-        })
-        .collect();
-    if let Some(i) = staged.iter().position(Result::is_err) {
-        for (tmp, out) in staged.iter().zip(&pending) {
-            if let (Ok(tmp), None) = (tmp, &out.staged) {
-                let _ = fs::remove_file(tmp);
+    let changes: Vec<&Output> = outputs.iter().filter(|o| o.is_change()).collect();
+    // Each new file is written beside its target (or, if streamed already, synced) while each
+    // target is hashed again, on all cores: one that changed since docidx read it is never
+    // overwritten.
+    let (checked, staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) = rayon::join(
+        || changes.par_iter().map(|out| needs_writing(out)).collect(),
+        || {
+            changes
+                .par_iter()
+                .map(|out| match &out.staged {
+                    _ if out.digest_only => None,
+                    Some(tmp) => Some(
+                        fs::File::open(tmp)
+                            .and_then(|f| f.sync_all())
+                            .map(|()| tmp.clone())
+                            .map_err(|e| Error::io(&out.path, e)),
+                    ),
+                    None => Some(stage(&out.path, &out.contents)),
+                })
+                .collect()
+        },
+    );
+    // Temporary files written here are removed on any error (streamed ones when their output
+    // is dropped), and so are those of outputs that need no writing.
+    let remove_staged = |staged: &[Option<Result<PathBuf>>], keep: &[usize]| {
+        for (k, (tmp, out)) in staged.iter().zip(&changes).enumerate() {
+            if let (Some(Ok(tmp)), None) = (tmp, &out.staged) {
+                if !keep.contains(&k) {
+                    let _ = fs::remove_file(tmp);
+                }
             }
         }
-        return Err(staged.into_iter().nth(i).expect("found").unwrap_err());
+    };
+    let mut staged = staged;
+    let mut pending = Vec::new();
+    for (k, check) in checked.into_iter().enumerate() {
+        match check {
+            Ok(true) => pending.push(k),
+            Ok(false) => {}
+            Err(e) => {
+                remove_staged(&staged, &[]);
+                return Err(e);
+            }
+        }
     }
-    let staged: Vec<(PathBuf, &Path)> = staged
-        .into_iter()
-        .zip(&pending)
-        .map(|(tmp, out)| (tmp.expect("no error"), out.path.as_path()))
+    remove_staged(&staged, &pending);
+    if let Some(&k) = pending.iter().find(|&&k| !matches!(staged[k], Some(Ok(_)))) {
+        let error = match staged[k].take() {
+            Some(Err(e)) => e,
+            _ => Error::Other {
+                path: changes[k].path.clone(),
+                message: "was planned for checking only; its new contents were never kept".into(),
+            },
+        };
+        remove_staged(&staged, &[]);
+        return Err(error);
+    }
+    let staged: Vec<(PathBuf, &Path)> = pending
+        .iter()
+        .map(|&k| match &staged[k] {
+            Some(Ok(tmp)) => (tmp.clone(), changes[k].path.as_path()),
+            _ => unreachable!("checked above"),
+        })
         .collect();
     let mut written = Vec::new();
     for (i, (tmp, path)) in staged.iter().enumerate() {
@@ -383,6 +395,21 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
         written.push(path.to_path_buf());
     }
     Ok(written)
+}
+
+/// Whether `out` must be written: its file is still as docidx read it, and does not already
+/// hold the new contents. [`Error::Changed`] if it changed since.
+fn needs_writing(out: &Output) -> Result<bool> {
+    let now = digest_file(&out.path)?;
+    if now == Some(out.digest) {
+        return Ok(false);
+    }
+    if now != out.previous {
+        return Err(Error::Changed {
+            path: out.path.clone(),
+        });
+    }
+    Ok(true)
 }
 
 /// Removes temporary files that a killed docidx run left beside `path` (their process is gone).
