@@ -22,14 +22,23 @@ pub struct Region<'a> {
 pub fn find(text: &str) -> Result<Option<Region<'_>>, String> {
     let mut begins = Vec::new();
     let mut ends = Vec::new();
-    let mut pos = 0;
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        match line.trim() {
-            BEGIN => begins.push((n + 1, pos, pos + line.len())),
-            END => ends.push((n + 1, pos, pos + line.len())),
+    // Only lines holding the markers' common start can be markers: they are found without
+    // going through an index of tens of thousands of lines line by line.
+    let bytes = text.as_bytes();
+    let mut last_line = None;
+    for at in memchr::memmem::find_iter(bytes, "<!-- docidx:") {
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+        if last_line == Some(start) {
+            continue;
+        }
+        last_line = Some(start);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        let n = memchr::memchr_iter(b'\n', &bytes[..start]).count() + 1;
+        match text[start..end].trim() {
+            BEGIN => begins.push((n, start, end)),
+            END => ends.push((n, start, end)),
             _ => {}
         }
-        pos += line.len();
     }
     let lines = |v: &[(usize, usize, usize)]| {
         v.iter()
@@ -91,5 +100,62 @@ mod tests {
             .contains("before"));
         let two = "<!-- docidx:begin -->\n<!-- docidx:end -->\n<!-- docidx:begin -->\n<!-- docidx:end -->\n";
         assert!(find(two).unwrap_err().contains("more than one"));
+    }
+
+    /// The markers looked for line by line, every line trimmed: what `find` must agree with.
+    fn find_line_by_line(text: &str) -> (Vec<(usize, usize, usize)>, Vec<(usize, usize, usize)>) {
+        let (mut begins, mut ends, mut pos) = (Vec::new(), Vec::new(), 0);
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            match line.trim() {
+                BEGIN => begins.push((n + 1, pos, pos + line.len())),
+                END => ends.push((n + 1, pos, pos + line.len())),
+                _ => {}
+            }
+            pos += line.len();
+        }
+        (begins, ends)
+    }
+
+    #[test]
+    fn finds_what_a_line_by_line_search_finds() {
+        let lines = [
+            BEGIN,
+            END,
+            " \t<!-- docidx:begin -->  ",
+            "<!-- docidx:end -->\r",
+            "text <!-- docidx:end -->",
+            "<!-- docidx:begin --><!-- docidx:begin -->",
+            "<!-- docidx:",
+            "",
+            "é",
+        ];
+        // Every text of up to four of these lines, with either line break, with and without a
+        // final one.
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| lines.iter().map(move |l| format!("{t}{l}\n")))
+                .collect();
+            texts.extend(longer);
+        }
+        for text in texts {
+            for text in [
+                text.clone(),
+                text.replace('\n', "\r\n"),
+                text.trim_end().to_string(),
+            ] {
+                let expected = match find_line_by_line(&text) {
+                    (b, e) if b.is_empty() && e.is_empty() => Ok(None),
+                    (b, e) => match (b.as_slice(), e.as_slice()) {
+                        ([(_, _, b)], [(_, e, _)]) if b <= e => Ok(Some((*b, *e))),
+                        _ => Err(()),
+                    },
+                };
+                let found = find(&text)
+                    .map(|r| r.map(|r| (r.before.len(), r.before.len() + r.generated.len())));
+                assert_eq!(found.map_err(|_| ()), expected, "{text:?}");
+            }
+        }
     }
 }

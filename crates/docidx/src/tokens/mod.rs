@@ -265,10 +265,7 @@ fn starts_block(text: &str, at: usize) -> bool {
 
 /// The length of the first line of `bytes`, without its line break.
 fn memchr_newline(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&b| b == b'\n')
-        .unwrap_or(bytes.len())
+    memchr::memchr(b'\n', bytes).unwrap_or(bytes.len())
 }
 
 /// `text` cut into consecutive parts of about `size` bytes, each cut at a piece boundary (a
