@@ -102,8 +102,11 @@ mod tests {
         assert!(find(two).unwrap_err().contains("more than one"));
     }
 
+    /// A marker's line number, and where its line starts and ends.
+    type Marker = (usize, usize, usize);
+
     /// The markers looked for line by line, every line trimmed: what `find` must agree with.
-    fn find_line_by_line(text: &str) -> (Vec<(usize, usize, usize)>, Vec<(usize, usize, usize)>) {
+    fn find_line_by_line(text: &str) -> (Vec<Marker>, Vec<Marker>) {
         let (mut begins, mut ends, mut pos) = (Vec::new(), Vec::new(), 0);
         for (n, line) in text.split_inclusive('\n').enumerate() {
             match line.trim() {

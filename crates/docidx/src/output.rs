@@ -324,24 +324,36 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     // Each new file is written beside its target (or, if streamed already, synced) while each
     // target is hashed again, on all cores: one that changed since docidx read it is never
     // overwritten.
-    let (checked, staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) = rayon::join(
-        || changes.par_iter().map(|out| needs_writing(out)).collect(),
-        || {
-            changes
-                .par_iter()
-                .map(|out| match &out.staged {
-                    _ if out.digest_only => None,
-                    Some(tmp) => Some(
-                        fs::File::open(tmp)
-                            .and_then(|f| f.sync_all())
-                            .map(|()| tmp.clone())
-                            .map_err(|e| Error::io(&out.path, e)),
-                    ),
-                    None => Some(stage(&out.path, &out.contents)),
+    // The writing and syncing, which mostly wait on the disk, have threads of their own rather
+    // than holding up the pool's.
+    let (checked, staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) =
+        std::thread::scope(|scope| {
+            let staging: Vec<_> = changes
+                .iter()
+                .map(|out| {
+                    scope.spawn(move || match &out.staged {
+                        _ if out.digest_only => None,
+                        Some(tmp) => Some(
+                            fs::File::open(tmp)
+                                .and_then(|f| f.sync_all())
+                                .map(|()| tmp.clone())
+                                .map_err(|e| Error::io(&out.path, e)),
+                        ),
+                        None => Some(stage(&out.path, &out.contents)),
+                    })
                 })
-                .collect()
-        },
-    );
+                .collect();
+            let checked = changes.par_iter().map(|out| needs_writing(out)).collect();
+            let staged = staging
+                .into_iter()
+                .map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect();
+            (checked, staged)
+        });
     // Temporary files written here are removed on any error (streamed ones when their output
     // is dropped), and so are those of outputs that need no writing.
     let remove_staged = |staged: &[Option<Result<PathBuf>>], keep: &[usize]| {
