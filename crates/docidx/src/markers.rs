@@ -6,6 +6,9 @@ pub const BEGIN: &str = "<!-- docidx:begin -->";
 /// Ends the generated region. Must stand alone on its line.
 pub const END: &str = "<!-- docidx:end -->";
 
+/// How both markers start (a test checks it).
+const MARKER_START: &str = "<!-- docidx:";
+
 /// An `INDEX.md` cut around its generated region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region<'a> {
@@ -26,7 +29,7 @@ pub fn find(text: &str) -> Result<Option<Region<'_>>, String> {
     // going through an index of tens of thousands of lines line by line.
     let bytes = text.as_bytes();
     let mut last_line = None;
-    for at in memchr::memmem::find_iter(bytes, "<!-- docidx:") {
+    for at in memchr::memmem::find_iter(bytes, MARKER_START) {
         let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
         if last_line == Some(start) {
             continue;
@@ -100,6 +103,11 @@ mod tests {
             .contains("before"));
         let two = "<!-- docidx:begin -->\n<!-- docidx:end -->\n<!-- docidx:begin -->\n<!-- docidx:end -->\n";
         assert!(find(two).unwrap_err().contains("more than one"));
+    }
+
+    #[test]
+    fn both_markers_start_alike() {
+        assert!(BEGIN.starts_with(MARKER_START) && END.starts_with(MARKER_START));
     }
 
     /// A marker's line number, and where its line starts and ends.

@@ -322,10 +322,9 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     }
     let changes: Vec<&Output> = outputs.iter().filter(|o| o.is_change()).collect();
     // Each new file is written beside its target (or, if streamed already, synced) while each
-    // target is hashed again, on all cores: one that changed since docidx read it is never
-    // overwritten.
-    // The writing and syncing, which mostly wait on the disk, have threads of their own rather
-    // than holding up the pool's.
+    // target is hashed again on the pool: one that changed since docidx read it is never
+    // overwritten. Writing and syncing mostly wait on the disk, so they have threads of their
+    // own rather than holding up the pool's.
     let (checked, staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) =
         std::thread::scope(|scope| {
             let staging: Vec<_> = changes
