@@ -23,10 +23,45 @@ const SCANNED: usize = 64;
 
 /// The rank of every token of an encoding, by its bytes.
 pub struct Ranks {
-    ranks: FxHashMap<&'static [u8], u32>,
+    /// Tokens of up to [`SHORT`] bytes, by their bytes packed in two words ([`packed`]): a
+    /// lookup compares two integers where a slice key would call `memcmp`.
+    short: FxHashMap<(u64, u64), u32>,
+    /// Longer tokens.
+    long: FxHashMap<&'static [u8], u32>,
     /// The rank of every two-byte token, by its bytes as a big-endian `u16` (`u32::MAX`: none):
     /// the first step of every merge looks up each adjacent pair of bytes.
     pairs: Box<[u32]>,
+}
+
+/// The longest token kept in [`Ranks::short`]: 15 bytes and its length fill two words.
+const SHORT: usize = 15;
+
+/// `bytes` (1 to [`SHORT`] of them) as two little-endian words: the bytes from the low end,
+/// zero-padded, and the length in the top byte. Two different byte strings never give the same
+/// words. Read with overlapping loads, not copied byte by byte.
+fn packed(bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len();
+    debug_assert!((1..=SHORT).contains(&n));
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            bytes[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    let (lo, hi) = match n {
+        // The first eight bytes, and the last ones shifted down to follow them.
+        9.. => (word(0), word(n - 8) >> (8 * (16 - n))),
+        8 => (word(0), 0),
+        // Two overlapping halves: a byte they share is the same byte, at the same place.
+        4..=7 => (half(0) | half(n - 4) << (8 * (n - 4)), 0),
+        _ => (
+            u64::from(bytes[0])
+                | u64::from(bytes[n / 2]) << (8 * (n / 2))
+                | u64::from(bytes[n - 1]) << (8 * (n - 1)),
+            0,
+        ),
+    };
+    (lo, hi | (n as u64) << 56)
 }
 
 /// The tables `build.rs` wrote: the number of tokens (u32, little-endian), each token's end
@@ -53,32 +88,41 @@ impl Ranks {
             |at: usize| u32::from_le_bytes(table[at..at + 4].try_into().expect("4 bytes")) as usize;
         let count = word(0);
         let bytes = &table[4 + 4 * count..];
-        let mut ranks = FxHashMap::with_capacity_and_hasher(count, Default::default());
+        let mut short = FxHashMap::with_capacity_and_hasher(count, Default::default());
+        let mut long = FxHashMap::default();
         let mut pairs = vec![u32::MAX; 1 << 16].into_boxed_slice();
         let mut start = 0;
         for rank in 0..count {
             let end = word(4 + 4 * rank);
             let token = &bytes[start..end];
-            ranks.insert(token, rank as u32);
+            match token.len() {
+                1..=SHORT => short.insert(packed(token), rank as u32),
+                _ => long.insert(token, rank as u32),
+            };
             if let &[a, b] = token {
                 pairs[usize::from(u16::from_be_bytes([a, b]))] = rank as u32;
             }
             start = end;
         }
-        Ranks { ranks, pairs }
+        short.shrink_to_fit();
+        Ranks { short, long, pairs }
     }
 
     fn rank(&self, bytes: &[u8]) -> u32 {
         match bytes {
             &[a, b] => self.pairs[usize::from(u16::from_be_bytes([a, b]))],
-            _ => self.ranks.get(bytes).copied().unwrap_or(u32::MAX),
+            [] => u32::MAX,
+            _ if bytes.len() <= SHORT => {
+                self.short.get(&packed(bytes)).copied().unwrap_or(u32::MAX)
+            }
+            _ => self.long.get(bytes).copied().unwrap_or(u32::MAX),
         }
     }
 
     /// The number of tokens of `piece`, one pre-tokenizer piece of at most [`LONG`] bytes.
     pub fn count(&self, piece: &[u8]) -> usize {
         // Every byte is a token; so is any piece in the vocabulary (tiktoken looks it up first).
-        if piece.len() <= 1 || self.ranks.contains_key(piece) {
+        if piece.len() <= 1 || self.rank(piece) != u32::MAX {
             return piece.len().min(1);
         }
         if piece.len() > SCANNED {
@@ -178,11 +222,42 @@ mod tests {
     }
 
     #[test]
+    fn packed_words_are_the_bytes_and_their_length() {
+        // What `packed` must equal: the bytes copied into 16, the length in the last.
+        let copied = |bytes: &[u8]| {
+            let mut all = [0u8; 16];
+            all[..bytes.len()].copy_from_slice(bytes);
+            all[15] = bytes.len() as u8;
+            let word = |at: usize| u64::from_le_bytes(all[at..at + 8].try_into().unwrap());
+            (word(0), word(8))
+        };
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..20_000 {
+            let len = 1 + round % SHORT;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    // Zero bytes often, so that padding could be mistaken for them.
+                    if seed.is_multiple_of(4) {
+                        0
+                    } else {
+                        (seed >> 32) as u8
+                    }
+                })
+                .collect();
+            assert_eq!(packed(&bytes), copied(&bytes), "{bytes:?}");
+        }
+        assert_ne!(packed(b"a"), packed(b"a\0"));
+    }
+
+    #[test]
     fn the_tables_hold_every_token_in_rank_order() {
         for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
             let bpe = &bpe_openai(encoding).bpe;
             let ranks = ranks(encoding);
-            assert_eq!(ranks.ranks.len(), bpe.num_tokens());
+            assert_eq!(ranks.short.len() + ranks.long.len(), bpe.num_tokens());
             for rank in [0, 1, 255, 256, 1000, bpe.num_tokens() as u32 - 1] {
                 assert_eq!(ranks.rank(bpe.token_bytes(rank)), rank, "{encoding} {rank}");
             }
