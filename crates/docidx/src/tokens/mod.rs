@@ -249,23 +249,19 @@ impl BlockMemo {
 /// other cut.
 fn starts_block(text: &str, at: usize) -> bool {
     use std::hash::Hasher;
-    let line = &text.as_bytes()[at..];
-    let line = &line[..memchr_newline(line)];
-    if line.starts_with(b"#") {
+    let rest = &text.as_bytes()[at..];
+    if rest.starts_with(b"#") {
         return true;
     }
-    if !line.starts_with(b"- ") {
+    if !rest.starts_with(b"- ") {
         return false;
     }
+    // Only a list item's line is looked at whole, to hash it.
+    let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
     let mut h = rustc_hash::FxHasher::default();
     h.write(line);
     // The high bits: the multiplying hash mixes them best.
     h.finish() >> 60 == 0
-}
-
-/// The length of the first line of `bytes`, without its line break.
-fn memchr_newline(bytes: &[u8]) -> usize {
-    memchr::memchr(b'\n', bytes).unwrap_or(bytes.len())
 }
 
 /// `text` cut into consecutive parts of about `size` bytes, each cut at a piece boundary (a
