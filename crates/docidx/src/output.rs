@@ -377,28 +377,30 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
         }
     }
     remove_staged(&staged, &pending);
-    if let Some(&k) = pending.iter().find(|&&k| !matches!(staged[k], Some(Ok(_)))) {
+    // Each pending output's temporary file, or the first reason it has none.
+    let mut renames: Vec<(PathBuf, &Path)> = Vec::with_capacity(pending.len());
+    for &k in &pending {
         let error = match staged[k].take() {
+            Some(Ok(tmp)) => {
+                renames.push((tmp, changes[k].path.as_path()));
+                continue;
+            }
             Some(Err(e)) => e,
-            _ => Error::Other {
+            None => Error::Other {
                 path: changes[k].path.clone(),
                 message: "was planned for checking only; its new contents were never kept".into(),
             },
         };
+        for (tmp, _) in &renames {
+            let _ = fs::remove_file(tmp);
+        }
         remove_staged(&staged, &[]);
         return Err(error);
     }
-    let staged: Vec<(PathBuf, &Path)> = pending
-        .iter()
-        .map(|&k| match &staged[k] {
-            Some(Ok(tmp)) => (tmp.clone(), changes[k].path.as_path()),
-            _ => unreachable!("checked above"),
-        })
-        .collect();
     let mut written = Vec::new();
-    for (i, (tmp, path)) in staged.iter().enumerate() {
+    for (i, (tmp, path)) in renames.iter().enumerate() {
         if let Err(e) = fs::rename(tmp, path) {
-            for (tmp, _) in &staged[i..] {
+            for (tmp, _) in &renames[i..] {
                 let _ = fs::remove_file(tmp);
             }
             return Err(Error::io(*path, e));
