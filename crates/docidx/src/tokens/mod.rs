@@ -28,14 +28,17 @@ fn encoder(encoding: Encoding) -> &'static bpe_openai::Tokenizer {
     }
 }
 
-/// Starts loading the vocabulary of `encoding` on a thread of its own, for a run that will
-/// count for sure: the load then overlaps the walk and the first reads instead of holding up
-/// the first count. Counting waits for it as usual; if no thread can be started, the first
-/// count loads it.
+/// Starts loading the vocabulary of `encoding` and allocating its [`PieceMemo`] on a thread of
+/// its own, for a run that will count for sure: both then overlap the walk and the first reads
+/// instead of holding up the first count. Counting waits for them as usual; if no thread can
+/// be started, the first count does both.
 pub fn build_in_background(encoding: Encoding) {
     let _ = std::thread::Builder::new()
         .name("vocabulary".into())
-        .spawn(move || bpe::ranks(encoding));
+        .spawn(move || {
+            bpe::ranks(encoding);
+            MEMOS[encoding as usize].slots();
+        });
 }
 
 /// Texts longer than this are cut at piece boundaries and counted in parallel.
@@ -115,15 +118,20 @@ impl PieceMemo {
         [0, 0, 0, u64::MAX].map(AtomicU64::new)
     }
 
+    /// The table, allocated on first use.
+    fn slots(&self) -> &[[AtomicU64; 4]] {
+        self.slots.get_or_init(|| {
+            std::iter::repeat_with(Self::empty_slot)
+                .take(1 << Self::BITS)
+                .collect()
+        })
+    }
+
     fn count(&self, ranks: &bpe::Ranks, piece: &[u8]) -> usize {
         if piece.is_empty() || piece.len() > Self::KEY {
             return ranks.count(piece);
         }
-        let slots = self.slots.get_or_init(|| {
-            std::iter::repeat_with(Self::empty_slot)
-                .take(1 << Self::BITS)
-                .collect()
-        });
+        let slots = self.slots();
         let hash = {
             use std::hash::Hasher;
             let mut h = rustc_hash::FxHasher::default();
