@@ -1,10 +1,13 @@
-//! Writes the vocabularies of cl100k_base and o200k_base, taken from bpe-openai, as compact
-//! tables that `tokens::bpe` embeds: each token's bytes, in rank order.
-//!
-//! Format: the number of tokens (u32, little-endian), then each token's end offset (u32), then
-//! all tokens' bytes concatenated.
+//! Writes the vocabularies of cl100k_base and o200k_base, taken from bpe-openai, as tables that
+//! `tokens::bpe` embeds and uses where they lie: every token's rank by its bytes, in a hash map
+//! laid out here, so that a run builds nothing before it counts. The layout is described and
+//! shared in `src/tokens/table.rs`.
 
 use std::io::Write;
+
+mod table {
+    include!("src/tokens/table.rs");
+}
 
 fn main() {
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -13,24 +16,68 @@ fn main() {
         ("o200k_base", bpe_openai::o200k_base()),
     ] {
         let bpe = &tokenizer.bpe;
-        let count = bpe.num_tokens();
-        let mut table = Vec::new();
-        table.extend_from_slice(
-            &u32::try_from(count)
-                .expect("fewer than 2^32 tokens")
-                .to_le_bytes(),
-        );
-        let mut end = 0u32;
-        for rank in 0..count {
-            end += u32::try_from(bpe.token_len(rank as u32)).expect("a short token");
-            table.extend_from_slice(&end.to_le_bytes());
-        }
-        for rank in 0..count {
-            table.extend_from_slice(bpe.token_bytes(rank as u32));
-        }
+        let tokens: Vec<&[u8]> = (0..bpe.num_tokens())
+            .map(|rank| bpe.token_bytes(rank as u32))
+            .collect();
         std::fs::File::create(out.join(format!("{name}.ranks")))
-            .and_then(|mut f| f.write_all(&table))
+            .and_then(|mut f| f.write_all(&table_of(&tokens)))
             .expect("OUT_DIR is writable");
     }
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=src/tokens/table.rs");
+}
+
+/// The table of `tokens`, given in rank order.
+fn table_of(tokens: &[&[u8]]) -> Vec<u8> {
+    let rank_of = |rank: usize| u32::try_from(rank).expect("fewer than 2^32 tokens");
+    let short = tokens
+        .iter()
+        .filter(|t| (1..=table::SHORT).contains(&t.len()))
+        .count();
+    // At most half the slots full: a search for a missing token, the common case when merging,
+    // then stops after about two slots.
+    let bits = (2 * short).next_power_of_two().trailing_zeros();
+    let mut keys = vec![(0u64, 0u64); 1 << bits];
+    let mut ranks = vec![u32::MAX; 1 << bits];
+    let mut pairs = vec![u32::MAX; 1 << 16];
+    let mut long = Vec::new();
+    for (rank, &token) in tokens.iter().enumerate() {
+        if let &[a, b] = token {
+            pairs[usize::from(u16::from_be_bytes([a, b]))] = rank_of(rank);
+        }
+        if token.len() > table::SHORT {
+            long.push((rank_of(rank), token));
+            continue;
+        }
+        let key = table::packed(token);
+        let mut slot = table::first_slot(key, bits);
+        while keys[slot] != (0, 0) {
+            assert_ne!(keys[slot], key, "a token appears twice");
+            slot = (slot + 1) & ((1 << bits) - 1);
+        }
+        keys[slot] = key;
+        ranks[slot] = rank_of(rank);
+    }
+
+    let mut table = Vec::new();
+    let mut put = |word: u32| table.extend_from_slice(&word.to_le_bytes());
+    // A header of 16 bytes, so that keys do not straddle cache lines.
+    [bits, 0, 0, 0].into_iter().for_each(&mut put);
+    for (lo, hi) in keys {
+        table.extend_from_slice(&lo.to_le_bytes());
+        table.extend_from_slice(&hi.to_le_bytes());
+    }
+    let mut put = |word: u32| table.extend_from_slice(&word.to_le_bytes());
+    ranks.into_iter().chain(pairs).for_each(&mut put);
+    put(rank_of(long.len()));
+    let mut end = 0;
+    for (rank, token) in &long {
+        end += token.len();
+        put(*rank);
+        put(rank_of(end));
+    }
+    for (_, token) in long {
+        table.extend_from_slice(token);
+    }
+    table
 }

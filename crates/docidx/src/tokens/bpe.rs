@@ -3,15 +3,17 @@
 //! bpe-openai's encoders are fast on any input, but hold 15 (cl100k_base) to 32 (o200k_base)
 //! MB of precomputed automata, mapped from the binary, and as much again once loaded: a run
 //! that counted with o200k_base peaked 60 MB higher than one that did not. docidx counts the
-//! pieces of ordinary text with [`Ranks`] instead: each token's bytes and rank, taken from
-//! bpe-openai's vocabularies at build time (`build.rs`), in a hash map of about 7 MB. It merges
-//! as tiktoken does: the adjacent pair whose merged bytes have the lowest rank first, the
-//! leftmost on a tie, until no pair is a token. That takes time quadratic in a piece's length,
-//! so pieces longer than [`LONG`] bytes (never seen in prose; a 4 MB line of base64 can hold
-//! one) go to bpe-openai, whose encoder is then built.
+//! pieces of ordinary text with [`Ranks`] instead: each token's rank by its bytes, taken from
+//! bpe-openai's vocabularies at build time (`build.rs`) and laid out there as a hash map that
+//! is used where it lies in the binary (see `table.rs`), so nothing is built before counting.
+//! It merges as tiktoken does: the adjacent pair whose merged bytes have the lowest rank first,
+//! the leftmost on a tie, until no pair is a token. That takes time quadratic in a piece's
+//! length, so pieces longer than [`LONG`] bytes (never seen in prose; a 4 MB line of base64 can
+//! hold one) go to bpe-openai, whose encoder is then built.
 
 use rustc_hash::FxHashMap;
 
+use super::table::{first_slot, packed, SHORT};
 use crate::config::Encoding;
 
 /// Pieces longer than this are counted by bpe-openai, in time linear in their length.
@@ -23,55 +25,38 @@ const SCANNED: usize = 64;
 
 /// The rank of every token of an encoding, by its bytes.
 pub struct Ranks {
-    /// Tokens of up to [`SHORT`] bytes, by their bytes packed in two words ([`packed`]): a
-    /// lookup compares two integers where a slice key would call `memcmp`.
-    short: FxHashMap<(u64, u64), u32>,
-    /// Longer tokens.
-    long: FxHashMap<&'static [u8], u32>,
+    /// The short-token map has `1 << bits` slots.
+    bits: u32,
+    /// Each slot's key: a token of up to [`SHORT`] bytes packed in two words ([`packed`]), so
+    /// that a lookup compares two integers where a slice key would call `memcmp`.
+    keys: &'static [u8],
+    /// Each slot's rank.
+    short_ranks: &'static [u8],
     /// The rank of every two-byte token, by its bytes as a big-endian `u16` (`u32::MAX`: none):
     /// the first step of every merge looks up each adjacent pair of bytes.
-    pairs: Box<[u32]>,
+    pairs: &'static [u8],
+    /// Longer tokens (a few thousand), in a map built on first use.
+    long: FxHashMap<&'static [u8], u32>,
 }
 
-/// The longest token kept in [`Ranks::short`]: 15 bytes and its length fill two words.
-const SHORT: usize = 15;
+/// Bytes aligned to a cache line.
+#[repr(C, align(64))]
+struct Aligned<B: ?Sized>(B);
 
-/// `bytes` (1 to [`SHORT`] of them) as two little-endian words: the bytes from the low end,
-/// zero-padded, and the length in the top byte. Two different byte strings never give the same
-/// words. Read with overlapping loads, not copied byte by byte.
-fn packed(bytes: &[u8]) -> (u64, u64) {
-    let n = bytes.len();
-    debug_assert!((1..=SHORT).contains(&n));
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-    let half = |at: usize| {
-        u64::from(u32::from_le_bytes(
-            bytes[at..at + 4].try_into().expect("4 bytes"),
-        ))
-    };
-    let (lo, hi) = match n {
-        // The first eight bytes, and the last ones shifted down to follow them.
-        9.. => (word(0), word(n - 8) >> (8 * (16 - n))),
-        8 => (word(0), 0),
-        // Two overlapping halves: a byte they share is the same byte, at the same place.
-        4..=7 => (half(0) | half(n - 4) << (8 * (n - 4)), 0),
-        _ => (
-            u64::from(bytes[0])
-                | u64::from(bytes[n / 2]) << (8 * (n / 2))
-                | u64::from(bytes[n - 1]) << (8 * (n - 1)),
-            0,
-        ),
-    };
-    (lo, hi | (n as u64) << 56)
-}
-
-/// The tables `build.rs` wrote: the number of tokens (u32, little-endian), each token's end
-/// offset (u32), then every token's bytes, in rank order.
-static TABLES: [&[u8]; 2] = [
-    include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.ranks")),
-    include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.ranks")),
+/// The tables `build.rs` wrote (see `table.rs`).
+static TABLES: [&Aligned<[u8]>; 2] = [
+    &Aligned(*include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/o200k_base.ranks"
+    ))),
+    &Aligned(*include_bytes!(concat!(
+        env!("OUT_DIR"),
+        "/cl100k_base.ranks"
+    ))),
 ];
 
-/// The ranks of `encoding`, loaded on first use (5 to 10 ms).
+/// The ranks of `encoding`, ready on first use (well under a millisecond: only the map of long
+/// tokens is built).
 pub fn ranks(encoding: Encoding) -> &'static Ranks {
     static RANKS: [std::sync::OnceLock<Ranks>; 2] =
         [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
@@ -79,44 +64,76 @@ pub fn ranks(encoding: Encoding) -> &'static Ranks {
         Encoding::O200kBase => 0,
         Encoding::Cl100kBase => 1,
     };
-    RANKS[index].get_or_init(|| Ranks::load(TABLES[index]))
+    RANKS[index].get_or_init(|| Ranks::load(&TABLES[index].0))
+}
+
+/// The little-endian `u32` at `at`.
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// The little-endian `u64` at `at`.
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
 impl Ranks {
     fn load(table: &'static [u8]) -> Ranks {
-        let word =
-            |at: usize| u32::from_le_bytes(table[at..at + 4].try_into().expect("4 bytes")) as usize;
-        let count = word(0);
-        let bytes = &table[4 + 4 * count..];
-        let mut short = FxHashMap::with_capacity_and_hasher(count, Default::default());
-        let mut long = FxHashMap::default();
-        let mut pairs = vec![u32::MAX; 1 << 16].into_boxed_slice();
+        let bits = u32_at(table, 0);
+        let (keys, rest) = table[16..].split_at(16 << bits);
+        let (short_ranks, rest) = rest.split_at(4 << bits);
+        let (pairs, rest) = rest.split_at(4 << 16);
+        let count = u32_at(rest, 0) as usize;
+        let bytes = &rest[4 + 8 * count..];
+        let mut long = FxHashMap::with_capacity_and_hasher(count, Default::default());
         let mut start = 0;
-        for rank in 0..count {
-            let end = word(4 + 4 * rank);
-            let token = &bytes[start..end];
-            match token.len() {
-                1..=SHORT => short.insert(packed(token), rank as u32),
-                _ => long.insert(token, rank as u32),
-            };
-            if let &[a, b] = token {
-                pairs[usize::from(u16::from_be_bytes([a, b]))] = rank as u32;
-            }
+        for k in 0..count {
+            let end = u32_at(rest, 8 + 8 * k) as usize;
+            long.insert(&bytes[start..end], u32_at(rest, 4 + 8 * k));
             start = end;
         }
-        short.shrink_to_fit();
-        Ranks { short, long, pairs }
+        Ranks {
+            bits,
+            keys,
+            short_ranks,
+            pairs,
+            long,
+        }
     }
 
     fn rank(&self, bytes: &[u8]) -> u32 {
         match bytes {
-            &[a, b] => self.pairs[usize::from(u16::from_be_bytes([a, b]))],
+            &[a, b] => u32_at(self.pairs, 4 * usize::from(u16::from_be_bytes([a, b]))),
             [] => u32::MAX,
-            _ if bytes.len() <= SHORT => {
-                self.short.get(&packed(bytes)).copied().unwrap_or(u32::MAX)
-            }
+            _ if bytes.len() <= SHORT => self.short_rank(packed(bytes)),
             _ => self.long.get(bytes).copied().unwrap_or(u32::MAX),
         }
+    }
+
+    /// The rank of the short token `key` ([`packed`]), or `u32::MAX`: probes from the key's
+    /// first slot to the key or an empty slot, whose second word is zero.
+    fn short_rank(&self, key: (u64, u64)) -> u32 {
+        let mask = (1 << self.bits) - 1;
+        let mut slot = first_slot(key, self.bits);
+        loop {
+            let hi = u64_at(self.keys, 16 * slot + 8);
+            if hi == key.1 && u64_at(self.keys, 16 * slot) == key.0 {
+                return u32_at(self.short_ranks, 4 * slot);
+            }
+            if hi == 0 {
+                return u32::MAX;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// The number of tokens in the vocabulary.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        let short = (0..1 << self.bits)
+            .filter(|&slot| u64_at(self.keys, 16 * slot + 8) != 0)
+            .count();
+        short + self.long.len()
     }
 
     /// The number of tokens of `piece`, one pre-tokenizer piece of at most [`LONG`] bytes.
@@ -253,13 +270,18 @@ mod tests {
     }
 
     #[test]
-    fn the_tables_hold_every_token_in_rank_order() {
+    fn every_token_has_its_rank_and_other_bytes_none() {
         for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
             let bpe = &bpe_openai(encoding).bpe;
             let ranks = ranks(encoding);
-            assert_eq!(ranks.short.len() + ranks.long.len(), bpe.num_tokens());
-            for rank in [0, 1, 255, 256, 1000, bpe.num_tokens() as u32 - 1] {
+            assert_eq!(ranks.len(), bpe.num_tokens());
+            for rank in 0..bpe.num_tokens() as u32 {
                 assert_eq!(ranks.rank(bpe.token_bytes(rank)), rank, "{encoding} {rank}");
+            }
+            // Byte strings that are no token, of every length the short map holds, and longer.
+            for len in 3..=40 {
+                let bytes = vec![0xFF; len];
+                assert_eq!(ranks.rank(&bytes), u32::MAX, "{encoding} {len}");
             }
         }
     }

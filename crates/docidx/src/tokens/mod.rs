@@ -13,6 +13,7 @@ use crate::config::Encoding;
 
 pub mod bpe;
 mod split;
+mod table;
 pub use split::{pieces, Pieces};
 
 /// The crate whose vocabularies docidx counts with, and whose encoder counts pieces longer than
