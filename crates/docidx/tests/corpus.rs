@@ -123,3 +123,50 @@ fn pieces_and_counts_equal_bpe_openai_on_real_corpora() {
     eprintln!("checked {checked} docs");
     assert!(checked > 30_000);
 }
+
+#[test]
+fn anchors_equal_githubs_on_real_corpora() {
+    // `../shared/bench/anchors/`: every heading of two corpora with the anchor GitHub gives it,
+    // from `github-slugger` over remark's plain text of the heading.
+    let Some(corpora) = corpora() else {
+        eprintln!("skipped: no ../shared/corpora beside this clone");
+        return;
+    };
+    let oracle = corpora.join("../bench/anchors");
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        encoding: Encoding::Cl100kBase,
+        summary_chars: 160,
+    };
+    let mut checked = 0;
+    for name in ["book", "argo-cd-docs"] {
+        let files = unpack(&corpora, name, tmp.path());
+        let tsv = std::fs::read_to_string(oracle.join(format!("{name}.tsv"))).unwrap();
+        let mut by_path = std::collections::BTreeMap::<&str, Vec<(usize, &str)>>::new();
+        for row in tsv.lines() {
+            let fields: Vec<&str> = row.split('\t').collect();
+            let (path, line, anchor) = (fields[0], fields[1], fields[fields.len() - 1]);
+            by_path
+                .entry(path)
+                .or_default()
+                .push((line.parse().unwrap(), anchor));
+        }
+        // Every doc: one without a row must have no heading.
+        for file in &files {
+            let path = file.strip_prefix(tmp.path().join(name)).unwrap();
+            let path = path.to_str().unwrap();
+            let expected = by_path.remove(path).unwrap_or_default();
+            let (doc, _) = analyse(path, &std::fs::read(file).unwrap(), &settings);
+            let found: Vec<(usize, &str)> = doc
+                .sections
+                .iter()
+                .map(|s| (s.start_line, s.anchor.as_str()))
+                .collect();
+            assert_eq!(found, expected, "{name}/{path}");
+            checked += expected.len();
+        }
+        assert!(by_path.is_empty(), "rows of no doc: {:?}", by_path.keys());
+    }
+    eprintln!("checked {checked} anchors");
+    assert!(checked > 1000);
+}
