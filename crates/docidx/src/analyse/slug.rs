@@ -14,6 +14,18 @@ static DROPPED: LazyLock<Regex> = LazyLock::new(|| {
 /// The anchor GitHub gives a heading whose plain text is `text`, before de-duplication:
 /// lower case, punctuation and emoji removed, each space turned into `-`.
 pub fn slug(text: &str) -> String {
+    if text.is_ascii() {
+        // The same rule without the regex, which takes half a millisecond to build: the ASCII
+        // characters it keeps are letters, digits, `_`, ` ` and `-`.
+        return text
+            .bytes()
+            .filter_map(|b| match b.to_ascii_lowercase() {
+                b' ' => Some('-'),
+                c @ (b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-') => Some(char::from(c)),
+                _ => None,
+            })
+            .collect();
+    }
     DROPPED
         .replace_all(&text.to_lowercase(), "")
         .replace(' ', "-")
@@ -59,6 +71,18 @@ mod tests {
         assert_eq!(slug("Привет non-latin 你好"), "привет-non-latin-你好");
         assert_eq!(slug("foo & bar"), "foo--bar");
         assert_eq!(slug("x² ½"), "x-");
+    }
+
+    #[test]
+    fn ascii_text_follows_the_same_rule_as_other_text() {
+        // Every ASCII character, between letters, through both paths: the second one goes
+        // through the regex because of the `é`.
+        for b in 0..=127u8 {
+            let c = char::from(b);
+            let ascii = slug(&format!("A{c}b"));
+            let other = slug(&format!("A{c}bé"));
+            assert_eq!(format!("{ascii}é"), other, "{c:?}");
+        }
     }
 
     #[test]
