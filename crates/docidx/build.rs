@@ -62,7 +62,7 @@ fn table_of(tokens: &[&[u8]]) -> Vec<u8> {
     let mut table = Vec::new();
     let mut put = |word: u32| table.extend_from_slice(&word.to_le_bytes());
     // A header of 16 bytes, so that keys do not straddle cache lines.
-    [bits, 0, 0, 0].into_iter().for_each(&mut put);
+    [bits, table::FORMAT, 0, 0].into_iter().for_each(&mut put);
     for (lo, hi) in keys {
         table.extend_from_slice(&lo.to_le_bytes());
         table.extend_from_slice(&hi.to_le_bytes());

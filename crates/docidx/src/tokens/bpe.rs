@@ -13,7 +13,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::table::{first_slot, packed, SHORT};
+use super::table::{first_slot, packed, FORMAT, SHORT};
 use crate::config::Encoding;
 
 /// Pieces longer than this are counted by bpe-openai, in time linear in their length.
@@ -79,6 +79,11 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 
 impl Ranks {
     fn load(table: &'static [u8]) -> Ranks {
+        assert_eq!(
+            u32_at(table, 4),
+            FORMAT,
+            "the vocabulary table was written by another version of build.rs: rebuild docidx"
+        );
         let bits = u32_at(table, 0);
         let (keys, rest) = table[16..].split_at(16 << bits);
         let (short_ranks, rest) = rest.split_at(4 << bits);

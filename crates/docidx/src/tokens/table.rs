@@ -4,8 +4,9 @@
 // A table holds, for one encoding, every token's rank by its bytes, ready to use as it lies in
 // the binary: nothing is built when a run starts counting. All numbers are little-endian.
 //
-// - `bits` (u32): the short-token map has `1 << bits` slots; then 12 zero bytes. The table is
-//   embedded at an address that is a multiple of 64, so no key straddles two cache lines.
+// - `bits` (u32): the short-token map has `1 << bits` slots; then [`FORMAT`] (u32) and 8 zero
+//   bytes. The table is embedded at an address that is a multiple of 64, so no key straddles
+//   two cache lines.
 // - The keys of the slots, 16 bytes each: a token of 1 to `SHORT` bytes as [`packed`] gives it
 //   (two u64), or two zero words for an empty slot. A token sits in the first free slot at or
 //   after [`first_slot`], wrapping around (linear probing); at most half the slots are full.
@@ -14,6 +15,9 @@
 //   65,536 entries.
 // - The number of longer tokens (u32), then each one's rank and end offset (two u32), then
 //   their bytes, concatenated.
+
+/// Names this layout, so that a table left by an older build script is refused, not misread.
+pub const FORMAT: u32 = 0x646f_6302;
 
 /// The longest token kept in the short-token map: 15 bytes and its length fill two words.
 pub const SHORT: usize = 15;
