@@ -25,7 +25,10 @@ reference alternate and share whatever the machine is doing at the time):
   update-check  docidx update-tokens --check (INDEX.md is the generated one: no claims outside
                 the markers, so this is walk + read + hash + compare)
   lychee        lychee --offline --include-fragments --no-progress '**/*.md', if installed
-  code2prompt, repomix   only if already on PATH (not installed by this script)
+  code2prompt   code2prompt TREE --include '**/*.md' --encoding cl100k --output-file F, if
+                on PATH (cargo install code2prompt; 4.x); on the tree without docidx's outputs
+  repomix       repomix TREE --include '**/*.md' --quiet --output F, if on PATH (npm install
+                repomix, then put node_modules/.bin on PATH); also without docidx's outputs
 
 Each measurement is a whole process: wall time and peak resident memory (ru_maxrss from
 wait4; for the reference with --jobs 2 that is its largest process, not the sum). The tables
@@ -156,6 +159,15 @@ def measure_corpus(name, src, bins, tools, args, tmp):
         if tools.get("reference"):
             raw["reference"].append(run([sys.executable, REF, tree, "--encoding", enc,
                                          "--jobs", "2"]))
+        # The peers pack the same Markdown files into one prompt and count its tokens
+        # (code2prompt has no o200k_base; repomix counts with o200k_base).
+        if tools.get("code2prompt"):
+            raw["code2prompt"].append(run([tools["code2prompt"], tree, "--include", "**/*.md",
+                                           "--encoding", "cl100k", "--output-file",
+                                           os.path.join(tmp, "c2p.out")]))
+        if tools.get("repomix"):
+            raw["repomix"].append(run([tools["repomix"], tree, "--include", "**/*.md",
+                                       "--quiet", "--output", os.path.join(tmp, "repomix.out")]))
         raw["cold"].append(run(gen))
         if tools.get("reference"):
             raw["ref-startup"].append(run([sys.executable, REF, empty, "--encoding", enc,
@@ -176,14 +188,6 @@ def measure_corpus(name, src, bins, tools, args, tmp):
         if tools.get("lychee"):
             raw["lychee"].append(run([tools["lychee"], "--offline", "--include-fragments",
                                       "--no-progress", "**/*.md"], cwd=tree))
-        # Untested here (neither is installed on the benchmark machine): a failure shows as
-        # its exit code in the table.
-        if tools.get("code2prompt"):
-            raw["code2prompt"].append(run([tools["code2prompt"], tree, "--no-clipboard",
-                                           "--output-file", os.path.join(tmp, "c2p.out")]))
-        if tools.get("repomix"):
-            raw["repomix"].append(run([tools["repomix"], tree, "--output",
-                                       os.path.join(tmp, "repomix.out")]))
     for out in ["INDEX.md", "INDEX.json", ".doc_hashes.json"]:
         p = os.path.join(output_dir(tree), out)
         sizes[out] = os.path.getsize(p) if os.path.exists(p) else None
