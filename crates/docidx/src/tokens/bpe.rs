@@ -35,7 +35,7 @@ pub struct Ranks {
     /// The rank of every two-byte token, by its bytes as a big-endian `u16` (`u32::MAX`: none):
     /// the first step of every merge looks up each adjacent pair of bytes.
     pairs: &'static [u8],
-    /// Longer tokens (a few thousand), in a map built on first use.
+    /// Longer tokens (1,030 in cl100k_base, 5,492 in o200k_base), in a map built on first use.
     long: FxHashMap<&'static [u8], u32>,
 }
 
