@@ -60,23 +60,27 @@ fn table_of(tokens: &[&[u8]]) -> Vec<u8> {
     }
 
     let mut table = Vec::new();
-    let mut put = |word: u32| table.extend_from_slice(&word.to_le_bytes());
     // A header of 16 bytes, so that keys do not straddle cache lines.
-    [bits, table::FORMAT, 0, 0].into_iter().for_each(&mut put);
-    for (lo, hi) in keys {
-        table.extend_from_slice(&lo.to_le_bytes());
-        table.extend_from_slice(&hi.to_le_bytes());
+    for word in [bits, table::FORMAT, 0, 0] {
+        table.extend(word.to_le_bytes());
     }
-    let mut put = |word: u32| table.extend_from_slice(&word.to_le_bytes());
-    ranks.into_iter().chain(pairs).for_each(&mut put);
-    put(rank_of(long.len()));
+    for word in keys.into_iter().flat_map(|(lo, hi)| [lo, hi]) {
+        table.extend(word.to_le_bytes());
+    }
     let mut end = 0;
-    for (rank, token) in &long {
+    let long_entries = long.iter().flat_map(|&(rank, token)| {
         end += token.len();
-        put(*rank);
-        put(rank_of(end));
+        [rank, rank_of(end)]
+    });
+    let words = ranks
+        .into_iter()
+        .chain(pairs)
+        .chain([rank_of(long.len())])
+        .chain(long_entries);
+    for word in words {
+        table.extend(word.to_le_bytes());
     }
-    for (_, token) in long {
+    for (_, token) in &long {
         table.extend_from_slice(token);
     }
     table
