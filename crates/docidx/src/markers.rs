@@ -23,27 +23,8 @@ pub struct Region<'a> {
 /// Finds the generated region of `text`. `Ok(None)` when there are no markers at all; an error
 /// explaining the problem when there is only one, they are out of order, or there are several.
 pub fn find(text: &str) -> Result<Option<Region<'_>>, String> {
-    let mut begins = Vec::new();
-    let mut ends = Vec::new();
-    // Only lines holding the markers' common start can be markers: they are found without
-    // going through an index of tens of thousands of lines line by line.
-    let bytes = text.as_bytes();
-    let mut last_line = None;
-    for at in memchr::memmem::find_iter(bytes, MARKER_START) {
-        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-        if last_line == Some(start) {
-            continue;
-        }
-        last_line = Some(start);
-        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
-        let n = memchr::memchr_iter(b'\n', &bytes[..start]).count() + 1;
-        match text[start..end].trim() {
-            BEGIN => begins.push((n, start, end)),
-            END => ends.push((n, start, end)),
-            _ => {}
-        }
-    }
-    let lines = |v: &[(usize, usize, usize)]| {
+    let (begins, ends) = markers(text);
+    let lines = |v: &[Marker]| {
         v.iter()
             .map(|(n, _, _)| n.to_string())
             .collect::<Vec<_>>()
@@ -67,6 +48,38 @@ pub fn find(text: &str) -> Result<Option<Region<'_>>, String> {
             lines(&ends)
         )),
     }
+}
+
+/// A marker's line number, and where its line starts and ends.
+type Marker = (usize, usize, usize);
+
+/// The lines of `text` that are a begin marker, and those that are an end marker.
+fn markers(text: &str) -> (Vec<Marker>, Vec<Marker>) {
+    let mut begins = Vec::new();
+    let mut ends = Vec::new();
+    // Only lines holding the markers' common start can be markers: they are found without
+    // going through an index of tens of thousands of lines line by line.
+    let bytes = text.as_bytes();
+    let mut last_line = None;
+    // Line breaks before `counted`, counted once: each candidate counts from the last one.
+    let (mut counted, mut breaks) = (0, 0);
+    for at in memchr::memmem::find_iter(bytes, MARKER_START) {
+        let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+        if last_line == Some(start) {
+            continue;
+        }
+        last_line = Some(start);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
+        breaks += memchr::memchr_iter(b'\n', &bytes[counted..start]).count();
+        counted = start;
+        let n = breaks + 1;
+        match text[start..end].trim() {
+            BEGIN => begins.push((n, start, end)),
+            END => ends.push((n, start, end)),
+            _ => {}
+        }
+    }
+    (begins, ends)
 }
 
 #[cfg(test)]
@@ -109,9 +122,6 @@ mod tests {
     fn both_markers_start_alike() {
         assert!(BEGIN.starts_with(MARKER_START) && END.starts_with(MARKER_START));
     }
-
-    /// A marker's line number, and where its line starts and ends.
-    type Marker = (usize, usize, usize);
 
     /// The markers looked for line by line, every line trimmed: what `find` must agree with.
     fn find_line_by_line(text: &str) -> (Vec<Marker>, Vec<Marker>) {
@@ -163,6 +173,7 @@ mod tests {
                         _ => Err(()),
                     },
                 };
+                assert_eq!(markers(&text), find_line_by_line(&text), "{text:?}");
                 let found = find(&text)
                     .map(|r| r.map(|r| (r.before.len(), r.before.len() + r.generated.len())));
                 assert_eq!(found.map_err(|_| ()), expected, "{text:?}");
