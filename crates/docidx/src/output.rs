@@ -325,7 +325,7 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     // target is hashed again on the pool: one that changed since docidx read it is never
     // overwritten. Writing and syncing mostly wait on the disk, so they have threads of their
     // own rather than holding up the pool's.
-    let (checked, staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) =
+    let (checked, mut staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) =
         std::thread::scope(|scope| {
             let staging: Vec<_> = changes
                 .iter()
@@ -364,7 +364,6 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
             }
         }
     };
-    let mut staged = staged;
     let mut pending = Vec::new();
     for (k, check) in checked.into_iter().enumerate() {
         match check {
