@@ -123,13 +123,6 @@ impl Scan {
             })
     }
 
-    /// The manifest of the docs read.
-    pub fn manifest(&self) -> crate::manifest::Manifest {
-        self.hashed()
-            .map(|(file, sha256)| (file.rel.clone(), sha256.to_string()))
-            .collect()
-    }
-
     /// Whether some file or folder could not be read.
     pub fn incomplete(&self) -> bool {
         self.discovery.incomplete

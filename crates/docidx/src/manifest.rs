@@ -3,28 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyse::Doc;
-
 /// The file name of the manifest, written beside `INDEX.md`.
 pub const MANIFEST_FILE: &str = ".doc_hashes.json";
 
-/// Document path → SHA-256 hex.
-pub type Manifest = BTreeMap<String, String>;
-
-/// The manifest of a set of documents.
-pub fn of_docs(docs: &[Doc]) -> Manifest {
-    docs.iter()
-        .map(|d| (d.path.clone(), d.sha256.clone()))
-        .collect()
-}
-
-/// Parses a manifest; `None` if it is not one.
-pub fn parse(bytes: &[u8]) -> Option<Manifest> {
-    serde_json::from_slice(bytes).ok()
-}
-
-/// Parses a manifest into `(path, sha256)` pairs sorted by path: a fraction of the memory of
-/// a [`Manifest`] for tens of thousands of docs. `None` if it is not one.
+/// Parses a manifest into `(path, sha256)` pairs sorted by path (less memory than a map for
+/// tens of thousands of docs). `None` if it is not one.
 pub fn parse_sorted(bytes: &[u8]) -> Option<Vec<(String, String)>> {
     struct Pairs(Vec<(String, String)>);
     impl<'de> serde::Deserialize<'de> for Pairs {
@@ -52,8 +35,7 @@ pub fn parse_sorted(bytes: &[u8]) -> Option<Vec<(String, String)>> {
     let Pairs(mut pairs) = serde_json::from_slice(bytes).ok()?;
     // Written sorted; a file edited by hand may not be. A repeated path keeps its last hash.
     if !pairs.is_sorted_by(|a, b| a.0 < b.0) {
-        let mut map: Manifest = Manifest::new();
-        map.extend(pairs);
+        let map: BTreeMap<String, String> = pairs.into_iter().collect();
         pairs = map.into_iter().collect();
     }
     Some(pairs)
@@ -64,17 +46,8 @@ pub fn borrowed(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)
     pairs.iter().map(|(p, s)| (p.as_str(), s.as_str()))
 }
 
-/// The manifest as written: pretty JSON with sorted keys and a final newline.
-pub fn render(manifest: &Manifest) -> String {
-    render_sorted(
-        manifest
-            .iter()
-            .map(|(path, sha256)| (path.as_str(), sha256.as_str())),
-    )
-}
-
-/// [`render`] of the manifest whose entries are `pairs`, sorted by path (the docs of an
-/// [`crate::Index`] are), without building a map.
+/// The manifest whose entries are `pairs`, sorted by path (the docs of an [`crate::Index`]
+/// are), as written: pretty JSON with sorted keys and a final newline.
 pub fn render_sorted<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
     // Sized up front: a manifest of 40,000 docs is megabytes, and growing by doubling would
     // hold up to twice that.
@@ -108,14 +81,6 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// What changed from `old` to `new`.
-    pub fn between(old: &Manifest, new: &Manifest) -> Changes {
-        Changes::between_sorted(
-            old.iter().map(|(p, s)| (p.as_str(), s.as_str())),
-            new.iter().map(|(p, s)| (p.as_str(), s.as_str())),
-        )
-    }
-
     /// What changed from `old` to `new`, each given as `(path, sha256)` sorted by path.
     pub fn between_sorted<'o, 'n>(
         old: impl IntoIterator<Item = (&'o str, &'o str)>,
@@ -166,15 +131,9 @@ mod tests {
 
     #[test]
     fn changes_between_manifests() {
-        let old: Manifest = [("a", "1"), ("b", "2"), ("c", "3")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let new: Manifest = [("a", "1"), ("b", "9"), ("d", "4")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let c = Changes::between(&old, &new);
+        let old = [("a", "1"), ("b", "2"), ("c", "3")];
+        let new = [("a", "1"), ("b", "9"), ("d", "4")];
+        let c = Changes::between_sorted(old, new);
         assert_eq!(
             (c.added, c.removed, c.changed),
             (vec!["d".into()], vec!["c".into()], vec!["b".into()])
@@ -184,13 +143,14 @@ mod tests {
             parse_sorted(unsorted).unwrap(),
             vec![("a".into(), "1".into()), ("b".into(), "3".into())]
         );
+        let rendered = render_sorted(new.into_iter());
         assert_eq!(
-            parse_sorted(render(&new).as_bytes()).unwrap(),
-            new.clone().into_iter().collect::<Vec<_>>()
+            parse_sorted(rendered.as_bytes()).unwrap(),
+            new.map(|(k, v)| (k.to_string(), v.to_string()))
         );
         assert!(parse_sorted(b"[1]").is_none());
         assert_eq!(
-            render(&new),
+            rendered,
             "{\n  \"a\": \"1\",\n  \"b\": \"9\",\n  \"d\": \"4\"\n}\n"
         );
     }

@@ -25,7 +25,7 @@ use crate::config::{Config, Encoding};
 use crate::error::{Error, Result, Warning};
 use crate::generate::{self, output_dir_rel, Cached, Layout};
 use crate::index::{self, Index};
-use crate::manifest::{self, Changes, Manifest, MANIFEST_FILE};
+use crate::manifest::{self, Changes, MANIFEST_FILE};
 use crate::markers;
 use crate::navigation;
 use crate::output::{read_if_exists, Output};
@@ -107,8 +107,6 @@ pub struct Plan {
     pub updated: Vec<Updated>,
     /// Claims left alone because their link is broken, in text order.
     pub broken: Vec<Broken>,
-    /// The manifest as it will be written.
-    pub manifest: Manifest,
     /// Docs added, removed and changed since the previous manifest.
     pub changes: Changes,
     /// Unreadable files, invalid UTF-8, a broken marker pair… sorted.
@@ -236,7 +234,6 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
                             Target::File(_) => None,
                         })
                         .collect(),
-                    manifest: scan.manifest(),
                     changes: Changes::default(),
                     warnings,
                     incomplete: false,
@@ -255,7 +252,8 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let mut counts: BTreeMap<String, Result<usize, String>> = BTreeMap::new();
     let mut tokenized = 0;
     let incomplete;
-    let new_manifest;
+    // The docs' `(path, sha256)` in path order: borrowed from the index when there is one.
+    let hashed_pairs: Vec<(String, String)>;
     let mut index = None;
     let mut known_index = None;
     // The previous INDEX.json is hashed, then read a megabyte at a time, never whole.
@@ -284,7 +282,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         tokenized += built.analysed;
         warnings.extend(built.warnings);
         incomplete = built.incomplete;
-        new_manifest = manifest::of_docs(&built.index.docs);
+        hashed_pairs = Vec::new();
         for path in &wanted {
             if let Some(doc) = built.index.doc(path) {
                 counts.insert(path.to_string(), Ok(doc.tokens));
@@ -296,7 +294,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         tokenized += hashed.counts.len();
         warnings.extend(hashed.warnings);
         incomplete = hashed.incomplete;
-        new_manifest = hashed.manifest;
+        hashed_pairs = hashed.manifest;
         counts.extend(hashed.counts);
     }
 
@@ -362,35 +360,73 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
             replacements.push((claim, new_text));
         }
     }
-    let new_text = claims::replace_numbers(text, &replacements);
+    // A copy of INDEX.md's megabytes only when a number changes.
+    let new_text = (!replacements.is_empty()).then(|| claims::replace_numbers(text, &replacements));
+    let md_text = new_text.as_deref().unwrap_or(text);
 
     let json = match &index {
         Some(index) => Some(render_json(
             index,
             config,
-            &new_text,
+            md_text,
             &index_dir,
             known_index.as_ref(),
             (json_path, json_digest, options.check),
         )?),
         None => None,
     };
-    let mut outputs = vec![Output::with_previous(
-        md_path,
-        new_text.into_bytes(),
-        Some(&md_bytes),
-    )];
+    let md_previous = crate::output::digest(&md_bytes);
+    let md_output = match new_text {
+        Some(new_text) if !options.check => {
+            Output::with_digest(md_path, new_text.into_bytes(), Some(md_previous))
+        }
+        Some(new_text) => Output::digest_only(
+            md_path,
+            crate::output::digest(new_text.as_bytes()),
+            Some(md_previous),
+        ),
+        None => Output::unchanged(md_path, md_previous),
+    };
+    drop(md_bytes);
+    let mut outputs = vec![md_output];
     outputs.extend(json);
-    let old_manifest = previous_manifest
-        .as_deref()
-        .and_then(manifest::parse)
-        .unwrap_or_default();
-    let changes = Changes::between(&old_manifest, &new_manifest);
-    outputs.push(Output::with_previous(
-        manifest_path,
-        manifest::render(&new_manifest).into_bytes(),
-        previous_manifest.as_deref(),
-    ));
+
+    let new_manifest: Vec<(&str, &str)> = match &index {
+        Some(index) => index
+            .docs
+            .iter()
+            .map(|d| (d.path.as_str(), d.sha256.as_str()))
+            .collect(),
+        None => manifest::borrowed(&hashed_pairs).collect(),
+    };
+    let manifest_previous = previous_manifest.as_deref().map(crate::output::digest);
+    let (manifest_output, new_digest) = if options.check {
+        // Only compared: its digest is enough.
+        let (digest, ()) = crate::output::DigestWriter::digest_of(|w| {
+            manifest::write_sorted(w, new_manifest.iter().copied())
+        });
+        (
+            Output::digest_only(manifest_path, digest, manifest_previous),
+            digest,
+        )
+    } else {
+        let text = manifest::render_sorted(new_manifest.iter().copied());
+        let output = Output::with_digest(manifest_path, text, manifest_previous);
+        let digest = output.digest;
+        (output, digest)
+    };
+    // The same bytes as the previous manifest: nothing added, removed or changed, and the
+    // previous one need not be parsed.
+    let changes = if manifest_previous == Some(new_digest) {
+        Changes::default()
+    } else {
+        let old = previous_manifest
+            .as_deref()
+            .and_then(manifest::parse_sorted)
+            .unwrap_or_default();
+        Changes::between_sorted(manifest::borrowed(&old), new_manifest.iter().copied())
+    };
+    outputs.push(manifest_output);
     warnings.sort();
 
     Ok(Plan {
@@ -402,7 +438,6 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         within_threshold,
         updated,
         broken,
-        manifest: new_manifest,
         changes,
         warnings,
         incomplete,
@@ -476,7 +511,8 @@ fn classify(target: &str, index_dir: &str, md_rel: &str) -> Target {
 
 /// The docs of a tree, hashed; the `wanted` ones counted too.
 struct Hashed {
-    manifest: Manifest,
+    /// `(path, sha256)` of every doc read, in path order.
+    manifest: Vec<(String, String)>,
     counts: BTreeMap<String, Result<usize, String>>,
     warnings: Vec<Warning>,
     incomplete: bool,
@@ -533,7 +569,7 @@ fn hash_docs(
             .collect()
     });
     let mut out = Hashed {
-        manifest: Manifest::new(),
+        manifest: Vec::new(),
         counts: BTreeMap::new(),
         warnings: found.warnings,
         incomplete: found.incomplete,
@@ -546,7 +582,7 @@ fn hash_docs(
                 if let Some(n) = count {
                     out.counts.insert(rel.clone(), Ok(n));
                 }
-                out.manifest.insert(rel, sha);
+                out.manifest.push((rel, sha));
             }
             Some(Err(message)) => {
                 out.incomplete = true;
@@ -688,7 +724,7 @@ mod tests {
     }
 
     fn new_md(plan: &Plan) -> String {
-        String::from_utf8(plan.index_md().contents.clone()).unwrap()
+        String::from_utf8(plan.index_md().bytes().unwrap()).unwrap()
     }
 
     #[test]
@@ -717,7 +753,10 @@ mod tests {
             "[OPERATIONS.md](../OPERATIONS.md) ({} tokens)\r\n",
             ops.new_text
         )));
-        assert_eq!(plan.manifest.len(), 9);
+        let manifest = plan.outputs.last().unwrap().bytes().unwrap();
+        let manifest = crate::manifest::parse_sorted(&manifest).unwrap();
+        assert_eq!(manifest.len(), 9, "{manifest:?}");
+        assert!(manifest.iter().any(|(path, _)| path == "OPERATIONS.md"));
         assert_eq!(plan.changes.added.len(), 9);
     }
 
