@@ -464,28 +464,27 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Elements serialized on all cores, in chunks of a few hundred, and where each one is.
-struct Serialized {
-    chunks: Vec<Vec<u8>>,
-    spans: Vec<Span>,
-    /// Whether the elements form a JSON array (`[`, then `,` between them, then `]`).
+/// Serializes elements `0..count` with `element` on all cores, in chunks of a few hundred,
+/// and writes them to `out` in order (as a JSON array if `array`); returns where each one is.
+/// The chunks go a batch at a time, so only one batch is in memory, not the file's megabytes.
+fn write_serialized(
+    out: &mut dyn std::io::Write,
+    count: usize,
     array: bool,
-}
-
-impl Serialized {
-    /// Serializes elements `0..count` with `element`, in order; as a JSON array if `array`.
-    fn of(
-        count: usize,
-        array: bool,
-        element: impl Fn(usize, &mut Vec<u8>) -> std::io::Result<()> + Sync,
-    ) -> std::io::Result<Serialized> {
-        use rayon::prelude::*;
-        const PER_TASK: usize = 256;
-        let parts = (0..count.div_ceil(PER_TASK))
+    element: impl Fn(usize, &mut Vec<u8>) -> std::io::Result<()> + Sync,
+) -> std::io::Result<Vec<Span>> {
+    use rayon::prelude::*;
+    const PER_TASK: usize = 256;
+    const TASKS_PER_BATCH: usize = 16;
+    let tasks = count.div_ceil(PER_TASK);
+    let mut spans = Vec::with_capacity(count);
+    let mut at = 0;
+    for first in (0..tasks).step_by(TASKS_PER_BATCH) {
+        let parts = (first..tasks.min(first + TASKS_PER_BATCH))
             .into_par_iter()
-            .map(|chunk| {
+            .map(|task| {
                 let (mut bytes, mut spans) = (Vec::new(), Vec::new());
-                for k in chunk * PER_TASK..count.min((chunk + 1) * PER_TASK) {
+                for k in task * PER_TASK..count.min((task + 1) * PER_TASK) {
                     if array {
                         bytes.push(if k == 0 { b'[' } else { b',' });
                     }
@@ -496,31 +495,18 @@ impl Serialized {
                 Ok((bytes, spans))
             })
             .collect::<std::io::Result<Vec<_>>>()?;
-        let mut all = Serialized {
-            chunks: Vec::with_capacity(parts.len()),
-            spans: Vec::with_capacity(count),
-            array,
-        };
-        let mut at = 0;
-        for (bytes, spans) in parts {
-            all.spans
-                .extend(spans.iter().map(|[a, b]| [at + a, at + b]));
+        for (bytes, part) in parts {
+            spans.extend(part.iter().map(|[a, b]| [at + a, at + b]));
             at += bytes.len() as u64;
-            all.chunks.push(bytes);
-        }
-        Ok(all)
-    }
-
-    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        for chunk in &self.chunks {
-            out.write_all(chunk)?;
-        }
-        match (self.array, self.spans.is_empty()) {
-            (true, true) => out.write_all(b"[]"),
-            (true, false) => out.write_all(b"]"),
-            (false, _) => Ok(()),
+            out.write_all(&bytes)?;
         }
     }
+    match (array, count) {
+        (true, 0) => out.write_all(b"[]")?,
+        (true, _) => out.write_all(b"]")?,
+        (false, _) => {}
+    }
+    Ok(spans)
 }
 
 /// Writes what `record` describes but the stamp: the link facts of its docs (those of `index`,
@@ -568,50 +554,45 @@ pub fn store<'a>(
             }
             None => Vec::new(),
         };
-        let facts = Serialized::of(rows, true, |k, out| {
-            match doc_of(k)? {
-                Source::Doc(doc) => fresh(doc, out),
-                Source::Kept(e) => {
-                    let [a, b] = e.links;
-                    let kept = old
-                        .get(a as usize..b as usize)
-                        .ok_or_else(|| std::io::Error::other("a span out of range"))?;
-                    out.extend_from_slice(kept);
-                }
-            }
-            Ok(())
-        })?;
-        drop(old);
         // Not synced: a cache file lost in a crash costs the next run time, nothing else (the
         // stamp is checked against the outputs' bytes). Returns the SHA-256 of what it wrote.
         let atomic =
-            |name: &str, render: &dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>| {
+            |name: &str, render: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>| {
                 crate::output::write_atomic_unsynced_with(&dir.join(name), render)
                     .map_err(|e| std::io::Error::other(e.to_string()))
             };
-        // Everything else first: the stamp vouches for it. The table is serialized while the
-        // links file is written.
-        let (links_sha256, table) = rayon::join(
-            || atomic(LINKS_FILE, &|w| facts.write_to(w)),
-            || {
-                Serialized::of(rows, false, |k, out| {
-                    let (json, md) = record.spans[k];
-                    write_table_line(out, doc_of(k)?.entry(), [json, md, facts.spans[k]]);
-                    Ok(())
-                })
-            },
-        );
-        let links_sha256 = crate::output::hex(&links_sha256?);
-        let table = table?;
-        drop(facts);
-        atomic(TABLE_FILE, &|w| {
+        // Everything else first: the stamp vouches for it.
+        let mut facts = Vec::new();
+        let links_sha256 = atomic(LINKS_FILE, &mut |w| {
+            facts = write_serialized(w, rows, true, |k, out| {
+                match doc_of(k)? {
+                    Source::Doc(doc) => fresh(doc, out),
+                    Source::Kept(e) => {
+                        let [a, b] = e.links;
+                        let kept = old
+                            .get(a as usize..b as usize)
+                            .ok_or_else(|| std::io::Error::other("a span out of range"))?;
+                        out.extend_from_slice(kept);
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })?;
+        let links_sha256 = crate::output::hex(&links_sha256);
+        drop(old);
+        atomic(TABLE_FILE, &mut |w| {
             let mut header = Vec::new();
             write_table_header(&mut header, &record.newline);
             w.write_all(&header)?;
-            table.write_to(w)
+            write_serialized(w, rows, false, |k, out| {
+                let (json, md) = record.spans[k];
+                write_table_line(out, doc_of(k)?.entry(), [json, md, facts[k]]);
+                Ok(())
+            })
+            .map(drop)
         })?;
-        drop(table);
-        atomic(BLOCKS_FILE, &|w| {
+        atomic(BLOCKS_FILE, &mut |w| {
             serde_json::to_writer(w, &record.index_blocks).map_err(std::io::Error::other)
         })?;
         let stamp = Stamp {

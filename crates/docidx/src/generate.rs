@@ -387,7 +387,7 @@ pub fn plan_outputs(
     let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
     let for_cache = !built.incomplete && !options.check;
     // What needs the docs alone is worked out on a thread of its own while the outputs render.
-    let (by_docs, (md, md_spans, budget_notes), statistics, (json_output, json_spans)) =
+    let (by_docs, (md_output, (md, md_spans, budget_notes)), statistics, (json_output, json_spans)) =
         std::thread::scope(|scope| -> Result<_> {
             // Not for a run that only compares (`validate`, `--check`): what it works out is
             // small there, and its own thread would keep the memory it freed from the others.
@@ -402,11 +402,14 @@ pub fn plan_outputs(
             let mut md = render_md_within_budget(&index, &index_dir, config, &frame, known);
             let statistics =
                 Statistics::of_docs(&index).with_index_digest(&md.0.digest, md.0.tokens);
-            if options.check {
-                // Only compared: its digest is enough, and its megabytes go before INDEX.json's
-                // are hashed.
-                md.0.text = String::new();
-            }
+            // Only compared: its digest is enough. Written: its bytes go to their temporary
+            // file. Either way its megabytes go before INDEX.json renders.
+            let md_text = std::mem::take(&mut md.0.text).into_bytes();
+            let md_output = if options.check {
+                Output::digest_only(md_path, md.0.digest, md_previous)
+            } else {
+                Output::staged(md_path, md_text, md.0.digest, md_previous)?
+            };
             // Serialized on the run's threads (`--jobs`).
             let pool = index::thread_pool(&layout.root, config)?;
             let json = pool.install(|| {
@@ -433,37 +436,17 @@ pub fn plan_outputs(
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
                 None => ByDocs::of(&index, &manifest_path, options.check, for_cache)?,
             };
-            Ok((by_docs, md, statistics, json))
+            Ok((by_docs, (md_output, md), statistics, json))
         })?;
     let ByDocs {
         changes,
         manifest,
-        manifest_previous,
         docs_digest,
         doc_warnings,
     } = by_docs;
 
     let body_at = md.body_at as u64;
-    let manifest = match manifest {
-        NewManifest::Text(text) => Output::with_digest(manifest_path, text, manifest_previous),
-        NewManifest::Digest(digest) => {
-            Output::digest_only(manifest_path, digest, manifest_previous)
-        }
-    };
-    let mut outputs = if options.check {
-        // Only compared: digests are enough, and the megabytes go.
-        vec![
-            Output::digest_only(md_path, md.digest, md_previous),
-            json_output,
-            manifest,
-        ]
-    } else {
-        vec![
-            Output::hashed(md_path, md.text.into_bytes(), md.digest, md_previous),
-            json_output,
-            manifest,
-        ]
-    };
+    let mut outputs = vec![md_output, json_output, manifest];
     if config.llms_txt {
         outputs.push(Output::new(
             layout.out_dir.join(LLMS_TXT),
@@ -573,22 +556,17 @@ fn render_md_within_budget(
 /// manifest, the new manifest, and for the cache the docs' digest and warnings.
 struct ByDocs {
     changes: Changes,
-    manifest: NewManifest,
-    /// The digest of the manifest on disk (`None`: there is none).
-    manifest_previous: Option<[u8; 32]>,
+    /// The new manifest: staged in a temporary file, or for a run that only compares, its
+    /// digest alone.
+    manifest: Output,
     /// `None` when the run stores nothing in the cache.
     docs_digest: Option<String>,
     doc_warnings: Vec<crate::error::Warning>,
 }
 
-/// The new manifest: its text, or for a run that only compares, its digest alone.
-enum NewManifest {
-    Text(String),
-    Digest([u8; 32]),
-}
-
 impl ByDocs {
     fn of(index: &Index, manifest_path: &Path, check: bool, for_cache: bool) -> Result<ByDocs> {
+        let manifest_path = manifest_path.to_path_buf();
         // The docs are sorted by path, as a manifest is.
         let docs = || {
             index
@@ -596,7 +574,7 @@ impl ByDocs {
                 .iter()
                 .map(|d| (d.path.as_str(), d.sha256.as_str()))
         };
-        let old = read_if_exists(manifest_path)?;
+        let old = read_if_exists(&manifest_path)?;
         let manifest_previous = old.as_deref().map(crate::output::digest);
         let old_manifest = old
             .and_then(|b| manifest::parse_sorted(&b))
@@ -608,11 +586,12 @@ impl ByDocs {
             manifest: if check {
                 let (digest, ()) =
                     crate::output::DigestWriter::digest_of(|w| manifest::write_sorted(w, docs()));
-                NewManifest::Digest(digest)
+                Output::digest_only(manifest_path, digest, manifest_previous)
             } else {
-                NewManifest::Text(manifest::render_sorted(docs()))
+                Output::streamed(manifest_path, manifest_previous, |w| {
+                    manifest::write_sorted(w, docs())
+                })?
             },
-            manifest_previous,
             docs_digest: for_cache.then(|| cache::docs_digest(docs())),
             doc_warnings: if for_cache {
                 index.docs.iter().flat_map(|d| d.path_warnings()).collect()

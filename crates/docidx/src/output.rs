@@ -105,6 +105,35 @@ impl Output {
         }
     }
 
+    /// [`Output::hashed`], with the new bytes moved at once into a temporary file beside
+    /// `path` when they differ from the file on disk: a large `INDEX.md` is not held in memory
+    /// while the rest of the run renders and writes.
+    pub(crate) fn staged(
+        path: PathBuf,
+        contents: Vec<u8>,
+        digest: [u8; 32],
+        previous: Option<[u8; 32]>,
+    ) -> Result<Output> {
+        debug_assert_eq!(digest, self::digest(&contents));
+        let mut out = Output {
+            path,
+            contents: Vec::new(),
+            digest,
+            previous,
+            staged: None,
+            digest_only: false,
+        };
+        if out.is_change() {
+            // Synced by `write_all`, like a streamed output.
+            let (tmp, ()) = stage_into(&out.path, false, |mut file| {
+                file.write_all(&contents)?;
+                Ok((file, ()))
+            })?;
+            out.staged = Some(tmp);
+        }
+        Ok(out)
+    }
+
     /// An output whose new bytes `render` writes straight into a temporary file beside `path`
     /// (a large `INDEX.json` is never held in memory whole). If they equal the file on disk
     /// (whose digest is `previous`), the temporary file is removed and nothing is written.
