@@ -404,11 +404,12 @@ pub fn plan_outputs(
                 Statistics::of_docs(&index).with_index_digest(&md.0.digest, md.0.tokens);
             // Only compared: its digest is enough. Written: its bytes go to their temporary
             // file. Either way its megabytes go before INDEX.json renders.
-            let md_text = std::mem::take(&mut md.0.text).into_bytes();
+            let text = std::mem::take(&mut md.0.text).into_bytes();
             let md_output = if options.check {
+                drop(text);
                 Output::digest_only(md_path, md.0.digest, md_previous)
             } else {
-                Output::staged(md_path, md_text, md.0.digest, md_previous)?
+                Output::staged(md_path, text, md.0.digest, md_previous)?
             };
             // Serialized on the run's threads (`--jobs`).
             let pool = index::thread_pool(&layout.root, config)?;
