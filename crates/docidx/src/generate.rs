@@ -387,7 +387,7 @@ pub fn plan_outputs(
     let blocks = tokens::BlockMemo::new(cache::load_blocks(&layout.root, config));
     let for_cache = !built.incomplete && !options.check;
     // What needs the docs alone is worked out on a thread of its own while the outputs render.
-    let (by_docs, (md_output, (md, md_spans, budget_notes)), statistics, (json_output, json_spans)) =
+    let (by_docs, md_output, body_at, md_spans, budget_notes, statistics, json) =
         std::thread::scope(|scope| -> Result<_> {
             // Not for a run that only compares (`validate`, `--check`): what it works out is
             // small there, and its own thread would keep the memory it freed from the others.
@@ -399,17 +399,22 @@ pub fn plan_outputs(
                 index: known_index.as_ref(),
                 blocks: &blocks,
             };
-            let mut md = render_md_within_budget(&index, &index_dir, config, &frame, known);
-            let statistics =
-                Statistics::of_docs(&index).with_index_digest(&md.0.digest, md.0.tokens);
+            let (md, md_spans, budget_notes) =
+                render_md_within_budget(&index, &index_dir, config, &frame, known);
+            let Md {
+                text,
+                digest,
+                tokens,
+                body_at,
+            } = md;
+            let statistics = Statistics::of_docs(&index).with_index_digest(&digest, tokens);
             // Only compared: its digest is enough. Written: its bytes go to their temporary
             // file. Either way its megabytes go before INDEX.json renders.
-            let text = std::mem::take(&mut md.0.text).into_bytes();
             let md_output = if options.check {
                 drop(text);
-                Output::digest_only(md_path, md.0.digest, md_previous)
+                Output::digest_only(md_path, digest, md_previous)
             } else {
-                Output::staged(md_path, text, md.0.digest, md_previous)?
+                Output::staged(md_path, text.into_bytes(), digest, md_previous)?
             };
             // Serialized on the run's threads (`--jobs`).
             let pool = index::thread_pool(&layout.root, config)?;
@@ -437,7 +442,15 @@ pub fn plan_outputs(
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
                 None => ByDocs::of(&index, &manifest_path, options.check, for_cache)?,
             };
-            Ok((by_docs, (md_output, md), statistics, json))
+            Ok((
+                by_docs,
+                md_output,
+                body_at as u64,
+                md_spans,
+                budget_notes,
+                statistics,
+                json,
+            ))
         })?;
     let ByDocs {
         changes,
@@ -445,8 +458,8 @@ pub fn plan_outputs(
         docs_digest,
         doc_warnings,
     } = by_docs;
+    let (json_output, json_spans) = json;
 
-    let body_at = md.body_at as u64;
     let mut outputs = vec![md_output, json_output, manifest];
     if config.llms_txt {
         outputs.push(Output::new(
