@@ -130,7 +130,7 @@ fn cache_dir(root: &Path) -> Option<PathBuf> {
 
 /// Reads a file of the cache folder.
 fn read(root: &Path, name: &str) -> Option<Vec<u8>> {
-    std::fs::read(cache_dir(root)?.join(name)).ok()
+    crate::walk::read_regular(&cache_dir(root)?.join(name)).ok()
 }
 
 /// The stamp of the last run at `root` if it was written by this docidx version with the

@@ -196,7 +196,7 @@ impl Output {
         match &self.staged {
             Some(tmp) => fs::read(tmp),
             None if !self.contents.is_empty() || self.is_change() => Ok(self.contents.clone()),
-            None => fs::read(&self.path),
+            None => crate::walk::read_regular(&self.path),
         }
     }
 
@@ -245,7 +245,7 @@ impl Write for DigestWriter {
 pub fn digest_file(path: &Path) -> Result<Option<[u8; 32]>> {
     use sha2::Digest;
     use std::io::Read;
-    let mut file = match fs::File::open(path) {
+    let mut file = match crate::walk::open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
@@ -277,7 +277,7 @@ pub struct SpanReader {
 impl SpanReader {
     /// A reader of the file at `path`, or `None` if it does not exist.
     pub fn open(path: &Path) -> Result<Option<SpanReader>> {
-        let file = match fs::File::open(path) {
+        let file = match crate::walk::open_regular(path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(path, e)),
@@ -330,7 +330,7 @@ impl SpanReader {
 
 /// The bytes of `path`, or `None` if it does not exist.
 pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
-    match fs::read(path) {
+    match crate::walk::read_regular(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(path, e)),

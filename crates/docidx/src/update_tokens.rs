@@ -658,7 +658,7 @@ fn count_file(
             false,
         );
     }
-    match std::fs::read(&path) {
+    match crate::walk::read_regular(&path) {
         // Invalid UTF-8 in a YAML file or a picture is not worth a warning: the count is of the
         // decoded text either way.
         Ok(bytes) => (Ok(count_bytes(config.encoding, rel, &bytes).0), true),

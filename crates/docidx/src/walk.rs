@@ -76,11 +76,20 @@ pub fn read_doc_with<T>(
     read
 }
 
-/// Opens a doc to read it. On Linux, without updating its access time (`O_NOATIME`): on a
-/// fresh checkout, whose files were never read, every first read would write the file's
-/// metadata (4% of a cold run's CPU on tldr). Only a file's owner may ask that; other files
-/// are opened as usual.
+/// Opens a doc to read it. On Unix, without waiting (`O_NONBLOCK`, which changes nothing for
+/// a regular file): a named pipe put in a doc's place after the walk would otherwise hold the
+/// run until something writes to it. On Linux, also without updating its access time
+/// (`O_NOATIME`): on a fresh checkout, whose files were never read, every first read would
+/// write the file's metadata (4% of a cold run's CPU on tldr). Only a file's owner may ask
+/// that; other files are opened without it.
 fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -88,9 +97,9 @@ fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
         /// Cleared once a file turns out to belong to someone else.
         static NO_ATIME: AtomicBool = AtomicBool::new(true);
         if NO_ATIME.load(Ordering::Relaxed) {
-            let opened = std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NOATIME)
+            let opened = options
+                .clone()
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOATIME)
                 .open(path);
             match opened {
                 Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
@@ -100,8 +109,40 @@ fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
             }
         }
     }
-    std::fs::File::open(path)
+    options.open(path)
 }
+
+/// Opens a file to read it, refusing anything but a regular file (through symlinks): a named
+/// pipe would hold the run until something writes to it, and a device may never end.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    open_regular_with_size(path).map(|(file, _)| file)
+}
+
+/// [`std::fs::read`] of a regular file only ([`open_regular`]).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (mut file, size) = open_regular_with_size(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`open_regular`], and the file's size.
+fn open_regular_with_size(path: &Path) -> std::io::Result<(std::fs::File, u64)> {
+    let file = open_to_read(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() {
+        Ok((file, meta.len()))
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            NOT_REGULAR,
+        ))
+    }
+}
+
+/// Why a file that is not a regular file is not read.
+const NOT_REGULAR: &str = "not a regular file (a named pipe, socket or device)";
 
 /// The warning for a doc skipped because it is over the size limit.
 pub fn too_large(rel: &str, size: u64, max: u64) -> Warning {
@@ -265,6 +306,10 @@ pub fn discover(root: &Path, config: &Config, not_docs: &[String]) -> Result<Dis
                 return WalkState::Continue;
             }
             if !is_markdown(&name) || not_docs.contains(&rel) {
+                return WalkState::Continue;
+            }
+            if !file_type.is_file() {
+                push_warning(&found, Warning::new(rel, format!("{NOT_REGULAR}; skipped")));
                 return WalkState::Continue;
             }
             let mut found = found.lock().expect("no thread panics while holding it");

@@ -402,7 +402,7 @@ struct Listed {
 /// ([`reusable_docs`]); otherwise it is [`OnDisk::Stale`].
 pub fn load(path: &std::path::Path, settings: &Settings) -> crate::Result<OnDisk> {
     let io = |e| crate::Error::io(path, e);
-    let file = match std::fs::File::open(path) {
+    let file = match crate::walk::open_regular(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(OnDisk::Missing),
         Err(e) => return Err(io(e)),
@@ -417,7 +417,8 @@ pub fn load(path: &std::path::Path, settings: &Settings) -> crate::Result<OnDisk
             read => read,
         });
     }
-    let parsed: Option<IndexJson> = serde_json::from_slice(&std::fs::read(path).map_err(io)?).ok();
+    let parsed: Option<IndexJson> =
+        serde_json::from_slice(&crate::walk::read_regular(path).map_err(io)?).ok();
     Ok(match parsed.filter(current) {
         Some(json) => OnDisk::Parsed(json),
         None => OnDisk::Unreadable,

@@ -93,7 +93,7 @@ fn stale_tokens(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
             {
                 continue; // over the size limit: not read, as in update-tokens
             }
-            None => match std::fs::read(ctx.tree.path(&path)) {
+            None => match crate::walk::read_regular(&ctx.tree.path(&path)) {
                 Ok(bytes) => tokens::count(ctx.index.encoding, &String::from_utf8_lossy(&bytes)),
                 Err(_) => continue,
             },
@@ -160,7 +160,7 @@ fn stale_index(ctx: &Context, index: &IndexFile, out: &mut Vec<Finding>) {
             "is not an INDEX.json this docidx can read; run docidx generate".into(),
         )),
     }
-    if let Ok(bytes) = std::fs::read(&layout.manifest) {
+    if let Ok(bytes) = crate::walk::read_regular(&layout.manifest) {
         let rel = layout.rel(manifest::MANIFEST_FILE);
         let then = manifest::parse_sorted(&bytes).unwrap_or_default();
         if let Some(m) = describe(&Changes::between_sorted(manifest::borrowed(&then), now())) {

@@ -142,7 +142,7 @@ impl Anchors<'_> {
             .lock()
             .expect("no thread panics while holding it");
         let anchors = extra.entry(path.to_string()).or_insert_with(|| {
-            let bytes = std::fs::read(self.ctx.tree.path(path)).ok()?;
+            let bytes = crate::walk::read_regular(&self.ctx.tree.path(path)).ok()?;
             let settings = crate::index::settings(self.ctx.config);
             let doc = analyse::analyse_structure(path, &bytes, &settings);
             Some(all_anchors(&doc))

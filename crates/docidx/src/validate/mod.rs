@@ -498,7 +498,7 @@ fn read_index_file(
     index_path: &Path,
     partial: bool,
 ) -> Result<Option<IndexFile>> {
-    match std::fs::read(index_path) {
+    match crate::walk::read_regular(index_path) {
         Ok(bytes) => {
             let rel = relative(root, index_path);
             let settings = crate::index::settings(config);
