@@ -204,7 +204,7 @@ impl<'a> SourceLines<'a> {
         let mut open = self.open.borrow_mut();
         // Reopened for another file, or for a line before the one it reads next.
         if !matches!(&*open, Some((p, next, _)) if p == path && *next <= line) {
-            let file = std::fs::File::open(self.root.join(docidx::resolve::fs_path(path)));
+            let file = docidx::walk::open_regular(&self.root.join(docidx::resolve::fs_path(path)));
             *open = file
                 .ok()
                 .map(|f| (path.to_string(), 1, std::io::BufReader::new(f)));

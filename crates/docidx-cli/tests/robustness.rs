@@ -704,6 +704,20 @@ fn a_named_pipe_or_socket_named_like_a_doc_is_skipped_and_never_waited_on() {
         "{}",
         ran.stderr
     );
+    // A pipe in the config file's place is an error naming it, not a wait.
+    let made = Command::new("mkfifo")
+        .arg(dir.path().join("docidx.toml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let ran = generate(dir.path(), &[]);
+    ran.assert_code(2);
+    assert!(
+        ran.stderr
+            .contains("docidx.toml: not a regular file (a named pipe, socket or device)"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]

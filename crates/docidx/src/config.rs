@@ -182,7 +182,11 @@ impl Config {
     /// Reads `ROOT/docidx.toml` if it exists, else returns the defaults.
     pub fn load(root: &Path) -> Result<Config> {
         let path = root.join(CONFIG_FILE);
-        match std::fs::read_to_string(&path) {
+        let text = crate::walk::read_regular(&path).and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+        match text {
             Ok(text) => Config::parse(&text).map_err(|message| Error::Config { path, message }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(Error::io(path, e)),
