@@ -21,8 +21,20 @@ pub struct CompletionsArgs {
 /// Prints a completion script for `shell` on stdout.
 pub fn completions(args: CompletionsArgs) -> docidx::Result<ExitCode> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "docidx", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "docidx", &mut script);
+    print(&script)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to stdout. A reader that stops early (`docidx man | head`) is not an error.
+fn print(bytes: &[u8]) -> docidx::Result<()> {
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(docidx::Error::io("<stdout>", e))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -44,10 +56,7 @@ pub fn man(args: ManArgs) -> docidx::Result<ExitCode> {
         Ok(out)
     };
     let Some(dir) = args.out_dir else {
-        let page = render(cmd)?;
-        std::io::stdout()
-            .write_all(&page)
-            .map_err(|e| docidx::Error::io("<stdout>", e))?;
+        print(&render(cmd)?)?;
         return Ok(ExitCode::SUCCESS);
     };
     std::fs::create_dir_all(&dir).map_err(|e| docidx::Error::io(&dir, e))?;

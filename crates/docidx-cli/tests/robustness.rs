@@ -721,6 +721,32 @@ fn a_named_pipe_or_socket_named_like_a_doc_is_skipped_and_never_waited_on() {
 }
 
 #[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `docidx man | head -1`: the reader is gone before docidx writes. That is no error.
+    let dir = tree(&[("docs/a.md", b"# A\n\n[gone](missing.md)\n")]);
+    let root = dir.path().to_str().unwrap();
+    let runs: [(&[&str], i32); 4] = [
+        (&["completions", "bash"], 0),
+        (&["man"], 0),
+        (&["validate", root], 1),
+        (&["validate", root, "--format", "json"], 1),
+    ];
+    for (args, code) in runs {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = docidx()
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn file_names_with_spaces_hash_percent_and_unicode_resolve() {
     let names = [
         "with space.md",
