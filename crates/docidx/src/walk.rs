@@ -133,6 +133,11 @@ fn open_regular_with_size(path: &Path) -> std::io::Result<(std::fs::File, u64)> 
     let meta = file.metadata()?;
     if meta.is_file() {
         Ok((file, meta.len()))
+    } else if meta.is_dir() {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a folder",
+        ))
     } else {
         Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -432,6 +437,29 @@ fn walk_warning(root: &Path, err: &ignore::Error) -> (Warning, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a regular file is read: a folder and (on Unix) a named pipe are refused at once,
+    /// each with its own message, and a missing file stays `NotFound`.
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.md");
+        std::fs::write(&file, "# A\n").unwrap();
+        assert_eq!(read_regular(&file).unwrap(), b"# A\n");
+        let folder = read_regular(dir.path()).unwrap_err();
+        assert_eq!(folder.kind(), std::io::ErrorKind::IsADirectory);
+        assert_eq!(folder.to_string(), "is a folder");
+        let missing = read_regular(&dir.path().join("missing.md")).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+        #[cfg(unix)]
+        {
+            let pipe = dir.path().join("pipe.md");
+            let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+            assert!(made.unwrap().success());
+            let refused = read_regular(&pipe).unwrap_err();
+            assert_eq!(refused.to_string(), NOT_REGULAR);
+        }
+    }
 
     /// Every size around the first read and the limit: the bytes in full, or the file's own
     /// size when it is over the limit, with the buffer reused between files of any size.
