@@ -252,7 +252,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let mut counts: BTreeMap<String, Result<usize, String>> = BTreeMap::new();
     let mut tokenized = 0;
     let incomplete;
-    // The docs' `(path, sha256)` in path order: borrowed from the index when there is one.
+    // The docs' `(path, sha256)` in path order, when there is no index to borrow them from.
     let hashed_pairs: Vec<(String, String)>;
     let mut index = None;
     let mut known_index = None;
