@@ -567,6 +567,77 @@ fn symlink_loops_escapes_and_dangling_links_are_reported_once() {
 }
 
 #[test]
+fn an_output_linked_out_of_root_is_neither_read_nor_replaced() {
+    // `docs/INDEX.md` as a symlink to a file elsewhere: reading it would copy that file into
+    // the tree (with --force, as the hand-written part of the new INDEX.md).
+    let base = tempfile::tempdir().unwrap();
+    let root = base.path().join("root");
+    write(&root, "docs/a.md", b"# A\n");
+    write(base.path(), "outside/secret.md", b"SECRET-TOKEN\n");
+    write(base.path(), "outside/secret.json", b"{\"SECRET\": 1}\n");
+    let secret = base.path().join("outside/secret.md");
+    for (output, target) in [
+        ("docs/INDEX.md", "secret.md"),
+        ("docs/INDEX.json", "secret.json"),
+        ("docs/.doc_hashes.json", "secret.json"),
+    ] {
+        let link = root.join(output);
+        symlink(base.path().join("outside").join(target), &link);
+        let runs: [(&str, &[&str]); 4] = [
+            ("generate", &[]),
+            ("generate", &["--force"]),
+            ("validate", &[]),
+            ("update-tokens", &[]),
+        ];
+        for (subcommand, args) in runs {
+            let ran = run(subcommand, &root, args);
+            ran.assert_code(2);
+            assert!(
+                ran.stderr.contains(&format!(
+                    "{output}: is a symlink to a file outside ROOT; docidx neither reads nor replaces it"
+                )),
+                "{subcommand} {args:?}: {}",
+                ran.stderr
+            );
+        }
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        fs::remove_file(&link).unwrap();
+    }
+    assert_eq!(fs::read(&secret).unwrap(), b"SECRET-TOKEN\n");
+    // Nothing of the secret files reached the tree.
+    for entry in walkdir_files(&root) {
+        let bytes = fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("SECRET"),
+            "{entry:?}"
+        );
+    }
+    // A link that stays in the tree, or leads nowhere, is read (if it can be) and replaced.
+    symlink("a.md", root.join("docs/INDEX.md"));
+    generate(&root, &["--force"]).assert_code(0);
+    assert!(fs::symlink_metadata(root.join("docs/INDEX.md"))
+        .unwrap()
+        .is_file());
+}
+
+/// Every file under `dir`, recursively.
+fn walkdir_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walkdir_files(&path));
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
 fn validate_does_not_follow_a_symlink_out_of_root() {
     let base = tempfile::tempdir().unwrap();
     let root = base.path().join("root");

@@ -99,6 +99,9 @@ impl Layout {
     pub fn new(root: &Path, config: &Config) -> Result<Layout> {
         let out_dir = config.output_dir(root);
         let index_dir = output_dir_rel(root, &out_dir)?;
+        for name in [INDEX_MD, INDEX_JSON, MANIFEST_FILE, LLMS_TXT] {
+            crate::walk::refuse_link_out_of_root(root, &out_dir.join(name))?;
+        }
         Ok(Layout {
             root: root.to_path_buf(),
             index_md: out_dir.join(INDEX_MD),

@@ -148,6 +148,17 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         Some(p) => root.join(p),
         None => config.output_dir(root).join(INDEX_MD),
     };
+    let md_dir = match md_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    for path in [
+        &md_path,
+        &md_dir.join(INDEX_JSON),
+        &md_dir.join(MANIFEST_FILE),
+    ] {
+        crate::walk::refuse_link_out_of_root(root, path)?;
+    }
     let Some(md_bytes) = read_if_exists(&md_path)? else {
         return Err(Error::Other {
             path: md_path,
@@ -167,10 +178,6 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
                 ),
             })
         }
-    };
-    let md_dir = match md_path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
     };
     let index_dir = output_dir_rel(root, &md_dir).map_err(|e| match e {
         Error::Other { .. } => Error::Other {

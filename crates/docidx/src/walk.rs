@@ -146,6 +146,26 @@ fn open_regular_with_size(path: &Path) -> std::io::Result<(std::fs::File, u64)> 
     }
 }
 
+/// An error if `path` is a symlink to a file outside `root`. `INDEX.md` and the other outputs
+/// are read before they are replaced, and their hand-written parts kept: through such a link, a
+/// file from elsewhere on the machine would be copied into the tree. A dangling link is no
+/// error: there is nothing to read, and writing replaces the link itself.
+pub fn refuse_link_out_of_root(root: &Path, path: &Path) -> Result<()> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(());
+    }
+    let canonical_root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    match std::fs::canonicalize(path) {
+        Ok(target) if !target.starts_with(&canonical_root) => Err(Error::Other {
+            path: path.into(),
+            message: "is a symlink to a file outside ROOT; docidx neither reads nor replaces it"
+                .into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Why a file that is not a regular file is not read.
 const NOT_REGULAR: &str = "not a regular file (a named pipe, socket or device)";
 

@@ -273,6 +273,7 @@ pub fn validate(root: &Path, config: &Config, options: &Options) -> Result<Repor
         .index
         .clone()
         .unwrap_or_else(|| layout.index_md.clone());
+    crate::walk::refuse_link_out_of_root(root, &index_path)?;
     let (mut index_file, found) = read_tree(root, config, options, &layout, &index_path)?;
     let has_markers = index_file.as_ref().is_some_and(|f| f.generated.is_some());
     let subject = match found {
