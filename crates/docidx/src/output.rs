@@ -114,22 +114,11 @@ impl Output {
         digest: [u8; 32],
         previous: Option<[u8; 32]>,
     ) -> Result<Output> {
-        debug_assert_eq!(digest, self::digest(&contents));
-        let mut out = Output {
-            path,
-            contents: Vec::new(),
-            digest,
-            previous,
-            staged: None,
-            digest_only: false,
-        };
+        let mut out = Output::hashed(path, contents, digest, previous);
+        let contents = std::mem::take(&mut out.contents);
         if out.is_change() {
             // Synced by `write_all`, like a streamed output.
-            let (tmp, ()) = stage_into(&out.path, false, |mut file| {
-                file.write_all(&contents)?;
-                Ok((file, ()))
-            })?;
-            out.staged = Some(tmp);
+            out.staged = Some(stage(&out.path, &contents, false)?);
         }
         Ok(out)
     }
@@ -367,7 +356,7 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
                                 .map(|()| tmp.clone())
                                 .map_err(|e| Error::io(&out.path, e)),
                         ),
-                        None => Some(stage(&out.path, &out.contents)),
+                        None => Some(stage(&out.path, &out.contents, true)),
                     })
                 })
                 .collect();
@@ -492,7 +481,7 @@ fn remove_stale_temps(path: &Path) {
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so
 /// readers see the old file or the new one, never a part of one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let tmp = stage(path, contents)?;
+    let tmp = stage(path, contents, true)?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
@@ -518,10 +507,10 @@ pub fn write_atomic_unsynced_with(
     Ok(digest)
 }
 
-/// Writes `contents` in full (synced) to a new temporary file beside `path`, with the
-/// permissions of the file it will replace; returns the temporary file's path.
-fn stage(path: &Path, contents: &[u8]) -> Result<PathBuf> {
-    stage_into(path, true, |mut file| {
+/// Writes `contents` in full (synced to disk if `sync`) to a new temporary file beside `path`,
+/// with the permissions of the file it will replace; returns the temporary file's path.
+fn stage(path: &Path, contents: &[u8], sync: bool) -> Result<PathBuf> {
+    stage_into(path, sync, |mut file| {
         file.write_all(contents)?;
         Ok((file, ()))
     })
