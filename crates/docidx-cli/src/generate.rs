@@ -124,15 +124,19 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     }
     // The cache's files are written while the outputs are, on a thread of their own.
     let (written, stamp) = std::thread::scope(|scope| {
-        let stored = plan.cache.as_ref().map(|record| {
-            scope.spawn(|| docidx::cache::store(&root, &config, record, plan.index.as_ref()))
+        let stored = scope.spawn(|| {
+            let stamp = plan.cache.as_ref().and_then(|record| {
+                docidx::cache::store(&root, &config, record, plan.index.as_ref())
+            });
+            if let Some(lines) = &plan.known_files {
+                docidx::known_files::store(&root, &config, lines);
+            }
+            stamp
         });
         let written = output::write_all(&plan.outputs);
-        let stamp = stored.and_then(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
+        let stamp = stored
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (written, stamp)
     });
     let written = written?;

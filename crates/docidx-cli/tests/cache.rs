@@ -425,3 +425,83 @@ fn block_counts_survive_a_run_that_knew_the_whole_count() {
     ok(docidx(root, &["generate", "-q"]));
     assert_eq!(blocks(), counted);
 }
+
+/// The inode of a file: a file replaced by an atomic write gets a new one.
+#[cfg(unix)]
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).unwrap().ino()
+}
+
+#[test]
+#[cfg(unix)]
+fn docs_are_recognised_by_stat_once_settled_and_a_rewrite_keeping_size_and_time_is_seen() {
+    let dir = tree("nested");
+    let root = dir.path();
+    let known = root.join(".docidx-cache/files-v1.txt");
+    let docs = docs_of(root);
+    // A run that reads every doc records none; the next one records those it finds settled.
+    ok(docidx(root, &["generate", "-q"]));
+    assert!(!known.exists());
+    ok(docidx(root, &["generate", "-q"]));
+    // A doc written less than 2 s before a run is hashed again by the next one.
+    assert_eq!(fs::read_to_string(&known).unwrap(), "");
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+
+    // Each doc recorded once settled, with its SHA-256, size, times and inode, and its path.
+    ok(docidx(root, &["generate", "-q"]));
+    let lines = fs::read_to_string(&known).unwrap();
+    assert_eq!(lines.lines().count(), docs.len(), "{lines}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("docs/INDEX.json")).unwrap()).unwrap();
+    for doc in json["documents"].as_array().unwrap() {
+        let (path, sha256) = (
+            doc["path"].as_str().unwrap(),
+            doc["sha256"].as_str().unwrap(),
+        );
+        let line = lines.lines().find(|l| l.ends_with(&format!(" {path}")));
+        assert!(line.unwrap().starts_with(&format!("{sha256} ")), "{path}");
+    }
+    // Every doc recognised without being read: the file is not written again.
+    let before = inode(&known);
+    ok(docidx(root, &["generate", "-q"]));
+    ok(docidx(root, &["validate"]));
+    assert_eq!(inode(&known), before);
+
+    // New bytes of the same length, with the modification time put back: only the change
+    // time tells, and it is enough.
+    let doc = &docs[0];
+    let meta = fs::metadata(doc).unwrap();
+    let mut bytes = fs::read(doc).unwrap();
+    let at = bytes.iter().position(u8::is_ascii_lowercase).unwrap();
+    bytes[at] = if bytes[at] == b'z' {
+        b'y'
+    } else {
+        bytes[at] + 1
+    };
+    fs::write(doc, &bytes).unwrap();
+    let rewritten = std::time::Instant::now();
+    let file = fs::File::options().write(true).open(doc).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+    drop(file);
+    let now = fs::metadata(doc).unwrap();
+    assert_eq!(
+        (now.len(), now.modified().unwrap()),
+        (meta.len(), meta.modified().unwrap())
+    );
+    let check = docidx(root, &["generate", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    let out = ok(docidx(root, &["generate"]));
+    assert!(stderr(&out).contains("1 changed"), "{}", stderr(&out));
+    assert_eq!(outputs(root), uncached_outputs(root));
+    // Written during the run's 2 s: left out, so the next run hashes it again.
+    let lines = fs::read_to_string(&known).unwrap();
+    assert_eq!(lines.lines().count(), docs.len() - 1, "{lines}");
+    ok(docidx(root, &["generate", "--check"]));
+    // Until it settles, the next runs would record the same lines, so they write nothing.
+    let before = inode(&known);
+    ok(docidx(root, &["generate", "-q"]));
+    if rewritten.elapsed() < std::time::Duration::from_millis(1_500) {
+        assert_eq!(inode(&known), before);
+    }
+}

@@ -1,8 +1,9 @@
 //! The run cache in `ROOT/.docidx-cache/`: what the last run that wrote the outputs saw, so
-//! that a tree where nothing changed is recognised by walking, reading and hashing it alone,
-//! without reading the previous `INDEX.json` or rendering anything.
+//! that a tree where nothing changed is recognised by walking and hashing it alone, without
+//! reading the previous `INDEX.json` or rendering anything. The docs' SHA-256 come from
+//! [`crate::known_files`] when `stat` shows them unchanged, from reading them otherwise.
 //!
-//! It holds four files:
+//! Besides the known files, it holds four files:
 //! - The [`Stamp`]: the docidx version, a digest of the settings, a digest of every doc's path
 //!   and SHA-256, the SHA-256 of every output as written, and the totals and warnings that run
 //!   reported. A run may trust its outputs as they are when all of those still match.
@@ -121,7 +122,7 @@ pub fn docs_digest<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> St
 
 /// The cache folder if it is a plain folder: a symlink (which could lead out of the tree) or a
 /// file in its place is not docidx's, and is neither read nor written.
-fn cache_dir(root: &Path) -> Option<PathBuf> {
+pub(crate) fn cache_dir(root: &Path) -> Option<PathBuf> {
     let dir = root.join(CACHE_DIR);
     std::fs::symlink_metadata(&dir)
         .is_ok_and(|meta| meta.is_dir())
@@ -129,7 +130,7 @@ fn cache_dir(root: &Path) -> Option<PathBuf> {
 }
 
 /// Reads a file of the cache folder.
-fn read(root: &Path, name: &str) -> Option<Vec<u8>> {
+pub(crate) fn read(root: &Path, name: &str) -> Option<Vec<u8>> {
     crate::walk::read_regular(&cache_dir(root)?.join(name)).ok()
 }
 
@@ -631,7 +632,7 @@ impl StampToWrite {
 
 /// The cache folder, created with its `.gitignore` and `CACHEDIR.TAG` if it does not exist;
 /// an error if something else than a plain folder is in its place.
-fn folder_to_write(root: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn folder_to_write(root: &Path) -> std::io::Result<PathBuf> {
     let dir = root.join(CACHE_DIR);
     match std::fs::symlink_metadata(&dir) {
         Ok(meta) if meta.is_dir() => {}

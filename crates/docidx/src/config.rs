@@ -65,7 +65,7 @@ pub struct Config {
     /// Worker threads; `None` means one per core.
     pub jobs: Option<usize>,
     /// Keep a cache of the last `generate` in `ROOT/.docidx-cache/`, so an unchanged tree is
-    /// recognised by reading and hashing it alone (see [`crate::cache`]).
+    /// recognised by `stat`ing its docs (see [`crate::cache`] and [`crate::known_files`]).
     pub cache: bool,
     /// Where `INDEX.md`, `INDEX.json` and `.doc_hashes.json` go, relative to the root.
     /// Default: `docs/` if it exists, else the root.

@@ -48,6 +48,10 @@ pub struct Plan {
     /// What to store in the cache once the outputs are written ([`cache::store`]); `None` when
     /// the outputs are known unchanged, the index is incomplete or the run only checks.
     pub cache: Option<Record>,
+    /// The known files to record once the outputs are written ([`crate::known_files`]):
+    /// `None` when the run only checks, the file records these docs already, or the run read
+    /// every doc without a scan (the next run records them).
+    pub known_files: Option<String>,
 }
 
 /// The output folder relative to the root (`/`-separated; empty for the root itself).
@@ -306,27 +310,43 @@ pub fn check_stamp(root: &Path, config: &Config, layout: &Layout, stamp: Stamp) 
 }
 
 /// Builds the index of `root` and renders its outputs; when the cache shows that nothing
-/// changed, only reads and hashes the docs.
+/// changed, only hashes the docs (or `stat`s them, [`crate::known_files`]).
 pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
+    // Before any doc is read: the known files record only docs settled before it.
+    let started = std::time::SystemTime::now();
     let layout = Layout::new(root, config)?;
+    let record = |scan: &Scan| match options.check {
+        true => None,
+        false => scan.known_files(started),
+    };
     let scan = match check_cache(root, config, &layout)? {
         Cached::Unchanged {
             stamp,
             scan,
             digests,
-        } => return Ok(unchanged_plan(config, &layout, *stamp, &scan, digests)),
+        } => {
+            let mut plan = unchanged_plan(config, &layout, *stamp, &scan, digests);
+            plan.known_files = record(&scan);
+            return Ok(plan);
+        }
         Cached::DocsChanged {
             stamp,
             scan,
             digests,
         } => match crate::splice::plan(config, &layout, options, &stamp, &scan, &digests)? {
-            Some(plan) => return Ok(plan),
+            Some(mut plan) => {
+                plan.known_files = record(&scan);
+                return Ok(plan);
+            }
             None => Some(scan),
         },
         Cached::Changed(scan) => scan,
     };
+    let known_files = scan.as_ref().and_then(record);
     let prepared = build_index(root, config, &layout, scan, false)?;
-    plan_outputs(prepared, config, &layout, options)
+    let mut plan = plan_outputs(prepared, config, &layout, options)?;
+    plan.known_files = known_files;
+    Ok(plan)
 }
 
 /// The plan of a run on a tree where the cache shows nothing changed.
@@ -356,6 +376,7 @@ fn unchanged_plan(
         analysed: 0,
         budget_notes: stamp.budget_notes,
         cache: None,
+        known_files: None,
     }
 }
 
@@ -495,6 +516,7 @@ pub fn plan_outputs(
         analysed: built.analysed,
         budget_notes,
         cache: record,
+        known_files: None,
     })
 }
 

@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 
 use crate::analyse::{self, Doc, Settings};
 use crate::config::{Config, Encoding};
 use crate::error::{Error, Result, Warning};
+use crate::known_files::{self, FileKey, KnownFiles};
 use crate::walk;
 
 /// How far the current [`build`] has got: documents found and documents read so far. A
@@ -92,6 +94,14 @@ pub struct Scan {
     pub discovery: walk::Discovery,
     /// For each file of `discovery`, in the same order.
     hashes: Vec<Hashed>,
+    /// For each file of `discovery`, its key as `stat` saw it before it was read; all `None`
+    /// when the cache is off.
+    keys: Vec<Option<FileKey>>,
+    /// Whether every doc hashed was recognised from the known files and they hold no other:
+    /// recording the docs again would write the same file.
+    all_known: bool,
+    /// The known files the scan used, unless `all_known`.
+    known: Option<KnownFiles>,
 }
 
 #[derive(Debug)]
@@ -143,31 +153,88 @@ impl Scan {
         warnings.sort();
         warnings
     }
+
+    /// The known files to record for the docs hashed ([`known_files::render`]), with the
+    /// settled ones of a run that began at `started`; `None` when they are recorded already.
+    pub fn known_files(&self, started: SystemTime) -> Option<String> {
+        if self.all_known {
+            return None;
+        }
+        let docs = self
+            .discovery
+            .files
+            .iter()
+            .zip(&self.hashes)
+            .zip(&self.keys);
+        let lines = known_files::render(
+            docs.filter_map(|((file, hashed), key)| match hashed {
+                Hashed::Sha256(sha256) => Some((file.rel.as_str(), sha256.as_str(), *key)),
+                _ => None,
+            }),
+            started,
+        );
+        // The same lines when, say, a doc changed too recently to be recorded.
+        let same = self.known.as_ref().is_some_and(|k| k.text() == lines);
+        (!same).then_some(lines)
+    }
 }
 
 /// Walks `root` (skipping `not_docs`) and reads and hashes every document in parallel.
+///
+/// With the cache on, each doc is `stat`ed first, and one that the known files record with the
+/// same key ([`crate::known_files`]) is not read: its SHA-256 is the recorded one.
 pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
-    let discovery = walk::discover(root, config, not_docs)?;
+    let (discovery, known) = rayon::join(
+        || walk::discover(root, config, not_docs),
+        || KnownFiles::load(root, config),
+    );
+    let discovery = discovery?;
     let pool = thread_pool(root, config)?;
-    let hashes = pool.install(|| {
+    let max = config.max_file_size;
+    let scanned: Vec<(Hashed, Option<FileKey>, bool)> = pool.install(|| {
         discovery
             .files
             .par_iter()
             .with_max_len(FILES_PER_TASK)
-            .map(|file| {
-                match walk::read_doc_with(&file.path, config.max_file_size, analyse::sha256_hex) {
+            .enumerate()
+            .map(|(i, file)| {
+                let key = config.cache.then(|| FileKey::of_path(&file.path)).flatten();
+                let recorded = match (&known, &key) {
+                    (Some(known), Some(key)) if key.size() <= max => {
+                        known.sha256(&file.rel, key, i)
+                    }
+                    _ => None,
+                };
+                if let Some(sha256) = recorded {
+                    return (Hashed::Sha256(sha256.to_owned()), key, true);
+                }
+                let hashed = match walk::read_doc_with(&file.path, max, analyse::sha256_hex) {
                     Ok(walk::Content::Bytes(sha256)) => Hashed::Sha256(sha256),
                     Ok(walk::Content::TooLarge(size)) => {
-                        Hashed::Skipped(walk::too_large(&file.rel, size, config.max_file_size))
+                        Hashed::Skipped(walk::too_large(&file.rel, size, max))
                     }
                     Err(e) => {
                         Hashed::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}")))
                     }
-                }
+                };
+                (hashed, key, false)
             })
             .collect()
     });
-    Ok(Scan { discovery, hashes })
+    let recognised = scanned.iter().filter(|(_, _, known)| *known).count();
+    let hashed = scanned
+        .iter()
+        .filter(|(h, _, _)| matches!(h, Hashed::Sha256(_)))
+        .count();
+    let all_known = known.as_ref().is_some_and(|k| k.len() == recognised) && recognised == hashed;
+    let (hashes, keys) = scanned.into_iter().map(|(h, k, _)| (h, k)).unzip();
+    Ok(Scan {
+        discovery,
+        hashes,
+        keys,
+        all_known,
+        known: known.filter(|_| !all_known),
+    })
 }
 
 /// Walks `root` and analyses every document (skipping `not_docs`, root-relative paths).

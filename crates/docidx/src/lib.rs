@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod generate;
 pub mod index;
+pub mod known_files;
 pub mod manifest;
 pub mod markers;
 pub mod navigation;

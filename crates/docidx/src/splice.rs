@@ -241,6 +241,7 @@ pub fn plan(
         analysed,
         budget_notes: Vec::new(),
         cache: record,
+        known_files: None,
     }))
 }
 

@@ -1,0 +1,289 @@
+//! The docs as `stat` last saw them, so that a run recognises an unchanged doc without reading
+//! it, as git's index does: a doc whose size, modification and change times and inode are what
+//! they were when it was last hashed has the SHA-256 it had then.
+//!
+//! A doc is recorded only once it has *settled*: its change and modification times are more
+//! than [`SETTLE`] before the run that hashed it began. Any write to a file sets its change
+//! time to the moment of the write, so a doc written during that run, or just before it within
+//! the coarse granularity of file times, has times that are not settled and is hashed again by
+//! the next run (git calls such entries "racily clean"). A settled doc that is written to later
+//! gets a later change time, which no longer matches.
+//!
+//! The file is part of the disposable cache in `ROOT/.docidx-cache/` ([`crate::cache`]):
+//! `generate` writes it; `validate` and `--check` runs only read it; `cache = false` or
+//! `--no-cache` read every doc. What it cannot see is a doc rewritten with the same size and
+//! times by a program that sets the change time back (which takes changing the system clock).
+
+use std::fs::Metadata;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// The file's name in the cache folder; the number changes when its shape does.
+const FILE: &str = "files-v1.txt";
+
+/// The length of a SHA-256 in hex, which starts each line.
+const SHA256_HEX: usize = 64;
+
+/// How long before a run began a doc's times must be for the run to record it.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// What `stat` tells of a file that changes when its bytes do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileKey {
+    size: u64,
+    /// Seconds and nanoseconds since the Unix epoch.
+    modified: (i64, i64),
+    changed: (i64, i64),
+    inode: u64,
+}
+
+impl FileKey {
+    /// The key of a file's metadata (through symlinks); `None` where the platform has no change
+    /// time or inode (there every doc is read).
+    pub fn of(meta: &Metadata) -> Option<FileKey> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Some(FileKey {
+                size: meta.size(),
+                modified: (meta.mtime(), meta.mtime_nsec()),
+                changed: (meta.ctime(), meta.ctime_nsec()),
+                inode: meta.ino(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            None
+        }
+    }
+
+    /// The key of the file at `path` (through symlinks), if it is a regular file.
+    pub fn of_path(path: &Path) -> Option<FileKey> {
+        std::fs::metadata(path)
+            .ok()
+            .filter(Metadata::is_file)
+            .and_then(|meta| FileKey::of(&meta))
+    }
+
+    /// The file's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether both times are more than [`SETTLE`] before `started`.
+    fn settled(&self, started: SystemTime) -> bool {
+        let Some(limit) = started
+            .checked_sub(SETTLE)
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        else {
+            return false;
+        };
+        let limit = (limit.as_secs() as i64, i64::from(limit.subsec_nanos()));
+        self.modified < limit && self.changed < limit
+    }
+
+    fn write(&self, out: &mut String) {
+        use std::fmt::Write;
+        let FileKey {
+            size,
+            modified: (ms, mn),
+            changed: (cs, cn),
+            inode,
+        } = self;
+        let _ = write!(out, "{size} {ms} {mn} {cs} {cn} {inode}");
+    }
+
+    fn parse(text: &str) -> Option<FileKey> {
+        let mut fields = text.split(' ');
+        let mut next = || fields.next()?.parse::<i64>().ok();
+        let key = FileKey {
+            size: u64::try_from(next()?).ok()?,
+            modified: (next()?, next()?),
+            changed: (next()?, next()?),
+            inode: u64::try_from(next()?).ok()?,
+        };
+        fields.next().is_none().then_some(key)
+    }
+}
+
+/// The docs the last `generate` hashed and saw settled: one line each, in path order,
+/// `SHA256 KEY PATH`.
+#[derive(Debug, Default)]
+pub struct KnownFiles {
+    text: String,
+    /// Byte offsets into `text` of each line's start, its path and its end.
+    lines: Vec<(u32, u32, u32)>,
+}
+
+impl KnownFiles {
+    /// The file the last `generate` at `root` wrote; `None` if there is none, it cannot be read,
+    /// it is not in this shape, or `cache` is off.
+    pub fn load(root: &Path, config: &crate::Config) -> Option<KnownFiles> {
+        if !config.cache {
+            return None;
+        }
+        let text = String::from_utf8(crate::cache::read(root, FILE)?).ok()?;
+        KnownFiles::parse(text)
+    }
+
+    fn parse(text: String) -> Option<KnownFiles> {
+        u32::try_from(text.len()).ok()?;
+        let bytes = text.as_bytes();
+        let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count());
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', bytes) {
+            // The path follows the SHA-256 and the key's six numbers; it may hold spaces.
+            let numbers = bytes.get(start + SHA256_HEX + 1..end)?;
+            let path = start + SHA256_HEX + 2 + memchr::memchr_iter(b' ', numbers).nth(5)?;
+            lines.push((start as u32, path as u32, end as u32));
+            start = end + 1;
+        }
+        let whole = start == bytes.len();
+        let known = KnownFiles { text, lines };
+        let sorted = known
+            .lines
+            .windows(2)
+            .all(|w| known.path(w[0]) < known.path(w[1]));
+        (whole && sorted).then_some(known)
+    }
+
+    fn path(&self, (_, path, end): (u32, u32, u32)) -> &str {
+        &self.text[path as usize..end as usize]
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How many docs it records.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether it records no doc.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The SHA-256 (hex) the doc at root-relative `rel` had when it was hashed, if it is
+    /// recorded with `key`. `hint` is where it is likely to be: its position among the docs
+    /// in path order, which is its line when no doc was added or removed.
+    pub fn sha256(&self, rel: &str, key: &FileKey, hint: usize) -> Option<&str> {
+        let at = match self.lines.get(hint) {
+            Some(&line) if self.path(line) == rel => hint,
+            _ => self
+                .lines
+                .binary_search_by(|&line| self.path(line).cmp(rel))
+                .ok()?,
+        };
+        let (start, path, _) = self.lines[at];
+        let fields = self.text.get(start as usize..path as usize - 1)?;
+        let (sha256, recorded) = fields.split_at_checked(SHA256_HEX)?;
+        let sha256_hex = sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        (sha256_hex && FileKey::parse(recorded.strip_prefix(' ')?)? == *key).then_some(sha256)
+    }
+}
+
+/// Renders the lines for `docs` (root-relative path, SHA-256 hex and key, in path order),
+/// leaving out those not settled before `started` and paths that a line cannot hold.
+pub fn render<'a>(
+    docs: impl IntoIterator<Item = (&'a str, &'a str, Option<FileKey>)>,
+    started: SystemTime,
+) -> String {
+    let mut text = String::new();
+    for (rel, sha256, key) in docs {
+        let Some(key) = key.filter(|key| key.settled(started)) else {
+            continue;
+        };
+        if rel.contains(['\n', '\r']) || rel.is_empty() {
+            continue;
+        }
+        text.push_str(sha256);
+        text.push(' ');
+        key.write(&mut text);
+        text.push(' ');
+        text.push_str(rel);
+        text.push('\n');
+    }
+    text
+}
+
+/// Writes `text` ([`render`]) as the file of `root`'s cache. Best effort: without it, the next
+/// run reads every doc.
+pub fn store(root: &Path, config: &crate::Config, text: &str) {
+    if !config.cache {
+        return;
+    }
+    let written = crate::cache::folder_to_write(root)
+        .map_err(|e| crate::Error::io(root, e))
+        .and_then(|dir| crate::output::write_atomic_unsynced(&dir.join(FILE), text.as_bytes()));
+    if written.is_err() {
+        if let Some(dir) = crate::cache::cache_dir(root) {
+            let _ = std::fs::remove_file(dir.join(FILE));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(changed: i64) -> FileKey {
+        FileKey {
+            size: 10,
+            modified: (changed - 5, 7),
+            changed: (changed, 999_999_999),
+            inode: 42,
+        }
+    }
+
+    #[test]
+    fn records_settled_docs_and_finds_them_by_path_and_key() {
+        let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let sha = |c: char| c.to_string().repeat(64);
+        let (a, b, c, d) = (sha('a'), sha('b'), sha('c'), sha('d'));
+        let text = render(
+            [
+                ("a b.md", a.as_str(), Some(key(900))),
+                // Changed less than SETTLE before the run began: hashed again next time.
+                ("b.md", b.as_str(), Some(key(998))),
+                ("c.md", c.as_str(), None),
+                ("d/e.md", d.as_str(), Some(key(998).with_changed(996))),
+            ],
+            started,
+        );
+        let known = KnownFiles::parse(text).expect("parses");
+        assert_eq!(known.len(), 2);
+        assert_eq!(known.sha256("a b.md", &key(900), 0), Some(a.as_str()));
+        assert_eq!(known.sha256("a b.md", &key(901), 0), None);
+        assert_eq!(known.sha256("b.md", &key(998), 1), None);
+        assert_eq!(known.sha256("c.md", &key(900), 2), None);
+        assert_eq!(
+            known.sha256("d/e.md", &key(998).with_changed(996), 0),
+            Some(d.as_str())
+        );
+        let mut grown = key(900);
+        grown.size += 1;
+        assert_eq!(known.sha256("a b.md", &grown, 1), None);
+    }
+
+    #[test]
+    fn a_file_out_of_order_or_malformed_is_not_used() {
+        let sha = "0".repeat(64);
+        let line = |rel: &str| format!("{sha} 10 1 0 1 0 42 {rel}\n");
+        assert!(KnownFiles::parse(line("a.md") + &line("b.md")).is_some());
+        assert!(KnownFiles::parse(line("b.md") + &line("a.md")).is_none());
+        assert!(KnownFiles::parse(line("a.md").trim_end().to_string()).is_none());
+        let known = KnownFiles::parse(format!("{sha} 10 x 0 1 0 42 a.md\n")).unwrap();
+        assert_eq!(known.sha256("a.md", &key(1), 0), None);
+    }
+
+    impl FileKey {
+        fn with_changed(mut self, seconds: i64) -> FileKey {
+            self.changed = (seconds, 0);
+            self
+        }
+    }
+}
