@@ -9,14 +9,19 @@ is made with ../shared/corpora/unpack.sh if missing) the tree is copied to a tem
 then every round measures, one process after another on the same copy (so docidx and the
 reference alternate and share whatever the machine is doing at the time):
 
-  floors        benches/src/bin/floors.rs: walk + read + hash every doc (1 thread, all cores),
+  floors        benches/src/bin/floors.rs: walk + stat and walk + read + hash every doc (1
+                thread, all cores),
                 encoder build, single-thread counting rate of the tokenizer on this corpus
   reference     ../shared/bench/ref_index.py TREE --encoding ENC --jobs 2 (on the tree without
                 docidx's outputs, like docidx's cold run)
   cold          docidx generate, no previous outputs (INDEX.md, INDEX.json, .doc_hashes.json
                 and the cache folder .docidx-cache/ deleted first)
   ref-startup   the reference on an empty tree: import, pool start and encoder build only
-  warm          docidx generate again, nothing changed (the cache vouches for the outputs)
+  warm-first    docidx generate again, nothing changed: the cache vouches for the outputs;
+                every doc is read and hashed, and the known files are recorded (.docidx-cache/
+                files-v1.txt: each doc's SHA-256 with its size, times and inode)
+  warm          docidx generate once more: each doc is stat'ed, none is read (the steady
+                state of a tree where generate ran before, as in a pre-commit hook)
   warm-no-cache the same with --no-cache: a fresh clone with committed outputs, as in CI
   touch-one     a line appended to one doc, docidx generate (then the doc is restored and the
                 index regenerated, unmeasured)
@@ -146,7 +151,8 @@ def measure_corpus(name, src, bins, tools, args, tmp):
     touched = pick_doc(tree)
     original = open(touched, "rb").read()
     gen = [docidx, "generate", tree, "--quiet", "--encoding", enc]
-    raw = {k: [] for k in ["reference", "cold", "ref-startup", "warm", "warm-no-cache",
+    raw = {k: [] for k in ["reference", "cold", "ref-startup", "warm-first", "warm",
+                           "warm-no-cache",
                            "touch-one", "validate", "validate-no-cache", "update-check", "lychee",
                            "code2prompt", "repomix"]}
     floors_runs, sizes = [], {}
@@ -172,6 +178,7 @@ def measure_corpus(name, src, bins, tools, args, tmp):
         if tools.get("reference"):
             raw["ref-startup"].append(run([sys.executable, REF, empty, "--encoding", enc,
                                            "--jobs", "2"]))
+        raw["warm-first"].append(run(gen))
         raw["warm"].append(run(gen))
         raw["warm-no-cache"].append(run(gen + ["--no-cache"]))
         with open(touched, "ab") as fh:
@@ -225,6 +232,8 @@ def summarise(name, raw, floors_runs, sizes, touched, touched_bytes):
     # than they save).
     wrh = min(floors["walk_read_hash_1t_s"], floors["walk_read_hash_nt_s"])
     floors["walk_read_hash_floor_s"] = wrh
+    ws = min(floors["walk_stat_1t_s"], floors["walk_stat_nt_s"])
+    floors["walk_stat_floor_s"] = ws
     one_file = touched_bytes / (floors["count_1t_mb_s"] * 1e6)
     ratios = {
         "cold / cold floor": ratio("cold", floors["cold_floor_s"]),
@@ -233,11 +242,14 @@ def summarise(name, raw, floors_runs, sizes, touched, touched_bytes):
             "cold", floors["cold_floor_measured_s"]),
         "reference / cold": ratio("reference", "cold"),
         "warm / walk+read+hash floor": ratio("warm", wrh),
+        "warm / walk+stat floor": ratio("warm", ws),
+        "warm-first / walk+read+hash floor": ratio("warm-first", wrh),
         "validate / walk+read+hash floor": ratio("validate", wrh),
         "warm-no-cache / walk+read+hash floor": ratio("warm-no-cache", wrh),
         "validate-no-cache / walk+read+hash floor": ratio("validate-no-cache", wrh),
         "update-check / walk+read+hash floor": ratio("update-check", wrh),
         "reference / warm": ratio("reference", "warm"),
+        "reference / warm-first": ratio("reference", "warm-first"),
         "lychee / validate": ratio("lychee", "validate"),
         "ref-startup / validate": ratio("ref-startup", "validate"),
         "code2prompt / cold": ratio("code2prompt", "cold"),
@@ -266,7 +278,8 @@ def print_corpus(s):
     f = s["floors"]
     t = f"{f['threads']:.0f}"
     print(f"\nfloors (medians): walk {f['walk_1t_s']:.3f} s on 1 thread, {f['walk_nt_s']:.3f} s"
-          f" on {t}; walk+read+hash {f['walk_read_hash_1t_s']:.3f} s on 1 thread,"
+          f" on {t}; walk+stat {f['walk_stat_1t_s']:.3f} s on 1 thread,"
+          f" {f['walk_stat_nt_s']:.3f} s on {t}; walk+read+hash {f['walk_read_hash_1t_s']:.3f} s on 1 thread,"
           f" {f['walk_read_hash_nt_s']:.3f} s on {t} (floor: the faster,"
           f" {f['walk_read_hash_floor_s']:.3f} s); encoder build {f['encoder_build_s']:.3f} s;"
           f" counting: the tokenizer {f['tokenizer_1t_mb_s']:.2f} MB/s on 1 thread, docidx"

@@ -5,9 +5,10 @@
 //! ```
 //!
 //! Prints one JSON object:
-//! - the walk alone, and the walk + read + SHA-256 of every document, with one thread and with
-//!   `N` threads (default: every core). A warm `generate` / `validate` with nothing changed has
-//!   to do at least this much.
+//! - the walk alone, the walk + `stat` of every document, and the walk + read + SHA-256 of
+//!   every document, with one thread and with `N` threads (default: every core). A warm
+//!   `generate` / `validate` with nothing changed has to do at least the walk + `stat` (with
+//!   the cache's known files) or the walk + read + hash (without them, or on a fresh clone).
 //! - the time docidx takes to make its counter ready (loading its vocabulary table, 3 to 4 ms;
 //!   bpe-openai's own encoder, which docidx no longer builds for ordinary text, takes 20 to
 //!   30 ms), and the single-thread counting rate on this
@@ -126,6 +127,15 @@ fn read_and_hash(file: &DocFile) -> usize {
     }
 }
 
+/// Walk, then `stat` every document (as a run with the cache's known files does), on
+/// `threads` threads; returns how many were regular files.
+fn walk_stat(root: &Path, threads: usize) -> docidx::Result<usize> {
+    let files = walk(root, threads)?;
+    Ok(each(&files, threads, |file| {
+        usize::from(std::fs::metadata(&file.path).is_ok_and(|m| m.is_file()))
+    }))
+}
+
 /// Walk, then read and hash every document, on `threads` threads: (files, bytes).
 fn walk_read_hash(root: &Path, threads: usize) -> docidx::Result<(usize, usize)> {
     let files = walk(root, threads)?;
@@ -199,6 +209,9 @@ fn run(args: &Args) -> docidx::Result<String> {
     let files = walk(root, 1)?;
     let walk_1 = median_secs(repeat, || walk(root, 1).map(drop))?;
     let walk_n = median_secs(repeat, || walk(root, n).map(drop))?;
+    walk_stat(root, n)?;
+    let ws_1 = median_secs(repeat, || walk_stat(root, 1).map(drop))?;
+    let ws_n = median_secs(repeat, || walk_stat(root, n).map(drop))?;
     let (count, bytes) = walk_read_hash(root, n)?;
     let wrh_1 = median_secs(repeat, || walk_read_hash(root, 1).map(drop))?;
     let wrh_n = median_secs(repeat, || walk_read_hash(root, n).map(drop))?;
@@ -257,6 +270,8 @@ fn run(args: &Args) -> docidx::Result<String> {
         ("tokens", tokens.to_string()),
         ("walk_1t_s", format!("{walk_1:.6}")),
         ("walk_nt_s", format!("{walk_n:.6}")),
+        ("walk_stat_1t_s", format!("{ws_1:.6}")),
+        ("walk_stat_nt_s", format!("{ws_n:.6}")),
         ("walk_read_hash_1t_s", format!("{wrh_1:.6}")),
         ("walk_read_hash_nt_s", format!("{wrh_n:.6}")),
         ("encoder_build_s", format!("{encoder_build:.6}")),
