@@ -97,11 +97,10 @@ pub struct Scan {
     /// For each file of `discovery`, its key as `stat` saw it before it was read; all `None`
     /// when the cache is off.
     keys: Vec<Option<FileKey>>,
-    /// Whether every doc hashed was recognised from the known files and they hold no other:
-    /// recording the docs again would write the same file.
-    all_known: bool,
-    /// The known files the scan used, unless `all_known`.
-    known: Option<KnownFiles>,
+    /// Whether the known files hold the docs recognised from them and no other.
+    only_recognised: bool,
+    /// The files of `discovery` hashed without being recognised from the known files.
+    unrecognised: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -157,7 +156,13 @@ impl Scan {
     /// The known files to record for the docs hashed ([`known_files::render`]), with the
     /// settled ones of a run that began at `started`; `None` when they are recorded already.
     pub fn known_files(&self, started: SystemTime) -> Option<String> {
-        if self.all_known {
+        // The lines would be the same when the file holds the docs recognised from it and no
+        // other doc could be recorded (say, the one doc that changed changed a moment ago).
+        let recordable = |&i: &usize| {
+            let rel = &self.discovery.files[i].rel;
+            self.keys[i].is_some_and(|key| known_files::recordable(rel, &key, started))
+        };
+        if self.only_recognised && !self.unrecognised.iter().any(recordable) {
             return None;
         }
         let docs = self
@@ -166,16 +171,13 @@ impl Scan {
             .iter()
             .zip(&self.hashes)
             .zip(&self.keys);
-        let lines = known_files::render(
+        Some(known_files::render(
             docs.filter_map(|((file, hashed), key)| match hashed {
                 Hashed::Sha256(sha256) => Some((file.rel.as_str(), sha256.as_str(), *key)),
                 _ => None,
             }),
             started,
-        );
-        // The same lines when, say, a doc changed too recently to be recorded.
-        let same = self.known.as_ref().is_some_and(|k| k.text() == lines);
-        (!same).then_some(lines)
+        ))
     }
 }
 
@@ -222,18 +224,18 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
             .collect()
     });
     let recognised = scanned.iter().filter(|(_, _, known)| *known).count();
-    let hashed = scanned
-        .iter()
-        .filter(|(h, _, _)| matches!(h, Hashed::Sha256(_)))
-        .count();
-    let all_known = known.as_ref().is_some_and(|k| k.len() == recognised) && recognised == hashed;
+    let unrecognised = (scanned.iter().enumerate())
+        .filter(|(_, (hashed, _, known))| !known && matches!(hashed, Hashed::Sha256(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let only_recognised = known.as_ref().map_or(0, KnownFiles::len) == recognised;
     let (hashes, keys) = scanned.into_iter().map(|(h, k, _)| (h, k)).unzip();
     Ok(Scan {
         discovery,
         hashes,
         keys,
-        all_known,
-        known: known.filter(|_| !all_known),
+        only_recognised,
+        unrecognised,
     })
 }
 

@@ -152,11 +152,6 @@ impl KnownFiles {
         &self.text[path as usize..end as usize]
     }
 
-    /// The file's text.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
     /// How many docs it records.
     pub fn len(&self) -> usize {
         self.lines.len()
@@ -186,6 +181,12 @@ impl KnownFiles {
     }
 }
 
+/// Whether [`render`] records the doc at root-relative `rel` with `key` for a run that began
+/// at `started`: its times are settled and a line can hold its path.
+pub fn recordable(rel: &str, key: &FileKey, started: SystemTime) -> bool {
+    key.settled(started) && !rel.is_empty() && !rel.contains(['\n', '\r'])
+}
+
 /// Renders the lines for `docs` (root-relative path, SHA-256 hex and key, in path order),
 /// leaving out those not settled before `started` and paths that a line cannot hold.
 pub fn render<'a>(
@@ -194,12 +195,9 @@ pub fn render<'a>(
 ) -> String {
     let mut text = String::new();
     for (rel, sha256, key) in docs {
-        let Some(key) = key.filter(|key| key.settled(started)) else {
+        let Some(key) = key.filter(|key| recordable(rel, key, started)) else {
             continue;
         };
-        if rel.contains(['\n', '\r']) || rel.is_empty() {
-            continue;
-        }
         text.push_str(sha256);
         text.push(' ');
         key.write(&mut text);
