@@ -49,8 +49,7 @@ pub struct Plan {
     /// the outputs are known unchanged, the index is incomplete or the run only checks.
     pub cache: Option<Record>,
     /// The known files to record once the outputs are written ([`crate::known_files`]):
-    /// `None` when the run only checks, the file records these docs already, or the run read
-    /// every doc without a scan (the next run records them).
+    /// `None` when the run only checks or the file records these docs already.
     pub known_files: Option<String>,
 }
 
@@ -343,9 +342,20 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         Cached::Changed(scan) => scan,
     };
     let known_files = scan.as_ref().and_then(record);
-    let prepared = build_index(root, config, &layout, scan, false)?;
+    let mut prepared = build_index(root, config, &layout, scan, false)?;
+    // Without a scan, the build read every doc and kept their keys.
+    let keys = std::mem::take(&mut prepared.built.keys);
     let mut plan = plan_outputs(prepared, config, &layout, options)?;
-    plan.known_files = known_files;
+    plan.known_files = match &plan.index {
+        Some(index) if !options.check && !keys.is_empty() && keys.len() == index.docs.len() => {
+            let docs = index.docs.iter().zip(keys);
+            Some(crate::known_files::render(
+                docs.map(|(doc, key)| (doc.path.as_str(), doc.sha256.as_str(), key)),
+                started,
+            ))
+        }
+        _ => known_files,
+    };
     Ok(plan)
 }
 

@@ -61,6 +61,9 @@ pub struct Built {
     pub incomplete: bool,
     /// Documents analysed afresh (the others were reused).
     pub analysed: usize,
+    /// For each doc of the index, its key as `fstat` gave it before it was read, when the
+    /// build read every doc itself with the cache on ([`crate::known_files`]); else empty.
+    pub keys: Vec<Option<FileKey>>,
 }
 
 /// The analysis settings of a config.
@@ -200,7 +203,8 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
             .with_max_len(FILES_PER_TASK)
             .enumerate()
             .map(|(i, file)| {
-                let key = config.cache.then(|| FileKey::of_path(&file.path)).flatten();
+                // With known files, `stat` first; without, the key comes from the open doc.
+                let mut key = known.as_ref().and_then(|_| FileKey::of_path(&file.path));
                 let recorded = match (&known, &key) {
                     (Some(known), Some(key)) if key.size() <= max => {
                         known.sha256(&file.rel, key, i)
@@ -210,7 +214,15 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
                 if let Some(sha256) = recorded {
                     return (Hashed::Sha256(sha256.to_owned()), key, true);
                 }
-                let hashed = match walk::read_doc_with(&file.path, max, analyse::sha256_hex) {
+                let read = if config.cache && known.is_none() {
+                    walk::read_doc_keyed(&file.path, max, analyse::sha256_hex).map(|(c, k)| {
+                        key = k;
+                        c
+                    })
+                } else {
+                    walk::read_doc_with(&file.path, max, analyse::sha256_hex)
+                };
+                let hashed = match read {
                     Ok(walk::Content::Bytes(sha256)) => Hashed::Sha256(sha256),
                     Ok(walk::Content::TooLarge(size)) => {
                         Hashed::Skipped(walk::too_large(&file.rel, size, max))
@@ -259,6 +271,8 @@ pub fn build(
     };
     let settings = settings(config);
     let pool = thread_pool(root, config)?;
+    // A scan has the keys already.
+    let want_keys = config.cache && hashes.is_none();
 
     // Not boxed: the docs are collected in place into the buffer of the outcomes (see below),
     // so a large tree never holds its analyses twice.
@@ -282,7 +296,7 @@ pub fn build(
             .copied()
             .filter(|&i| previous[i].sha256 == sha256)
     };
-    let outcomes: Vec<Outcome> = pool.install(|| {
+    let outcomes: Vec<(Outcome, Option<FileKey>)> = pool.install(|| {
         found
             .files
             .par_iter()
@@ -293,21 +307,30 @@ pub fn build(
                 match hashes.as_ref().map(|h| &h[i]) {
                     Some(Hashed::Sha256(sha256)) => {
                         if let Some(i) = reusable(&file.rel, sha256) {
-                            return Outcome::Reused(i);
+                            return (Outcome::Reused(i), None);
                         }
                     }
-                    Some(Hashed::Skipped(w)) => return Outcome::Skipped(w.clone()),
-                    Some(Hashed::Unreadable(w)) => return Outcome::Unreadable(w.clone()),
+                    Some(Hashed::Skipped(w)) => return (Outcome::Skipped(w.clone()), None),
+                    Some(Hashed::Unreadable(w)) => return (Outcome::Unreadable(w.clone()), None),
                     None => {}
                 }
-                let analysed = walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
+                let analyse = |bytes: &[u8]| {
                     let sha256 = analyse::sha256_hex(bytes);
                     match reusable(&file.rel, &sha256) {
                         Some(i) => Err(i),
                         None => Ok(analyse::analyse_hashed(&file.rel, bytes, sha256, &settings)),
                     }
-                });
-                match analysed {
+                };
+                let max = config.max_file_size;
+                let (analysed, key) = if want_keys {
+                    match walk::read_doc_keyed(&file.path, max, analyse) {
+                        Ok((content, key)) => (Ok(content), key),
+                        Err(e) => (Err(e), None),
+                    }
+                } else {
+                    (walk::read_doc_with(&file.path, max, analyse), None)
+                };
+                let outcome = match analysed {
                     Ok(walk::Content::Bytes(Ok((doc, warnings)))) => {
                         Outcome::Analysed(doc, warnings)
                     }
@@ -318,7 +341,8 @@ pub fn build(
                     Err(e) => {
                         Outcome::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}")))
                     }
-                }
+                };
+                (outcome, key)
             })
             .collect()
     });
@@ -328,31 +352,38 @@ pub fn build(
     let mut warnings = found.warnings;
     let mut incomplete = found.incomplete;
     let mut analysed = 0;
+    let mut keys = Vec::with_capacity(if want_keys { outcomes.len() } else { 0 });
     // `into_iter().filter_map().collect()` reuses the outcomes' allocation for the docs.
     let docs: Vec<Doc> = outcomes
         .into_iter()
-        .filter_map(|outcome| match outcome {
-            Outcome::Reused(i) => {
-                let doc = previous[i]
-                    .take()
-                    .expect("each path is reused at most once");
-                warnings.extend(doc.path_warnings());
-                Some(doc)
+        .filter_map(|(outcome, key)| {
+            let doc = match outcome {
+                Outcome::Reused(i) => {
+                    let doc = previous[i]
+                        .take()
+                        .expect("each path is reused at most once");
+                    warnings.extend(doc.path_warnings());
+                    Some(doc)
+                }
+                Outcome::Analysed(doc, w) => {
+                    analysed += 1;
+                    warnings.extend(w);
+                    Some(doc)
+                }
+                Outcome::Skipped(w) => {
+                    warnings.push(w);
+                    None
+                }
+                Outcome::Unreadable(w) => {
+                    incomplete = true;
+                    warnings.push(w);
+                    None
+                }
+            };
+            if want_keys && doc.is_some() {
+                keys.push(key);
             }
-            Outcome::Analysed(doc, w) => {
-                analysed += 1;
-                warnings.extend(w);
-                Some(doc)
-            }
-            Outcome::Skipped(w) => {
-                warnings.push(w);
-                None
-            }
-            Outcome::Unreadable(w) => {
-                incomplete = true;
-                warnings.push(w);
-                None
-            }
+            doc
         })
         .collect();
     warnings.sort();
@@ -364,5 +395,6 @@ pub fn build(
         warnings,
         incomplete,
         analysed,
+        keys,
     })
 }

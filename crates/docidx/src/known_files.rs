@@ -83,15 +83,23 @@ impl FileKey {
         self.modified < limit && self.changed < limit
     }
 
+    /// Appends the six numbers, separated by spaces (with `itoa`: `write!` took most of the
+    /// time of rendering 40,000 lines).
     fn write(&self, out: &mut String) {
-        use std::fmt::Write;
         let FileKey {
             size,
             modified: (ms, mn),
             changed: (cs, cn),
             inode,
-        } = self;
-        let _ = write!(out, "{size} {ms} {mn} {cs} {cn} {inode}");
+        } = *self;
+        let mut digits = itoa::Buffer::new();
+        out.push_str(digits.format(size));
+        for n in [ms, mn, cs, cn] {
+            out.push(' ');
+            out.push_str(digits.format(n));
+        }
+        out.push(' ');
+        out.push_str(digits.format(inode));
     }
 
     fn parse(text: &str) -> Option<FileKey> {

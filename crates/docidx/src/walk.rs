@@ -12,6 +12,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::config::Config;
 use crate::error::{Error, Result, Warning};
+use crate::known_files::FileKey;
 
 /// A document found by the walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +42,33 @@ pub fn read_doc_with<T>(
     max: u64,
     use_bytes: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<Content<T>> {
+    read_open_doc(open_to_read(path)?, max, use_bytes)
+}
+
+/// [`read_doc_with`], and the doc's [`FileKey`] as `fstat` gives it once the doc is open and
+/// before it is read (for [`crate::known_files`]; no path is looked up again).
+pub fn read_doc_keyed<T>(
+    path: &Path,
+    max: u64,
+    use_bytes: impl FnOnce(&[u8]) -> T,
+) -> std::io::Result<(Content<T>, Option<FileKey>)> {
+    let file = open_to_read(path)?;
+    let key = file.metadata().ok().and_then(|meta| FileKey::of(&meta));
+    Ok((read_open_doc(file, max, use_bytes)?, key))
+}
+
+/// The body of [`read_doc_with`], for a doc already open.
+fn read_open_doc<T>(
+    mut file: std::fs::File,
+    max: u64,
+    use_bytes: impl FnOnce(&[u8]) -> T,
+) -> std::io::Result<Content<T>> {
     use std::io::Read;
     /// The first read; a file that fills it has its size checked before more is read.
     const FIRST: u64 = 1 << 18;
     thread_local! {
         static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
     }
-    let mut file = open_to_read(path)?;
     // Taken, not borrowed: were `use_bytes` to read another doc, that would start afresh.
     let mut bytes = BUFFER.take();
     bytes.clear();
