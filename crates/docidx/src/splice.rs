@@ -63,25 +63,27 @@ pub fn plan(
         return Ok(None);
     }
 
-    // Each doc in path order: kept (same path and bytes as in the table) or to analyse.
-    let by_path: rustc_hash::FxHashMap<&str, usize> = table
-        .docs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.path.as_str(), i))
-        .collect();
+    // Each doc in path order: kept (same path and bytes as in the table) or to analyse. The
+    // table and the scan are both in path order, so one pass over each pairs them up.
     let mut rows = Vec::new();
     let mut changed: Vec<&walk::DocFile> = Vec::new();
+    let mut next = 0;
     for (file, sha256) in scan.hashed() {
-        match by_path.get(file.rel.as_str()) {
-            Some(&i) if table.docs[i].sha256 == sha256 => rows.push(Row::Kept(i)),
+        // Past the docs removed since the table was written.
+        while table.docs.get(next).is_some_and(|e| e.path < file.rel) {
+            next += 1;
+        }
+        match table.docs.get(next) {
+            Some(e) if e.path == file.rel && e.sha256 == sha256 => {
+                rows.push(Row::Kept(next));
+                next += 1;
+            }
             _ => {
                 rows.push(Row::Fresh(changed.len()));
                 changed.push(file);
             }
         }
     }
-    drop(by_path);
     // Every span the run copies must lie in the files it copies from.
     let md_of = |i: usize| {
         let [a, b] = table.docs[i].md;
