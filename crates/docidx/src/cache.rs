@@ -122,7 +122,7 @@ pub fn docs_digest<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> St
 
 /// The cache folder if it is a plain folder: a symlink (which could lead out of the tree) or a
 /// file in its place is not docidx's, and is neither read nor written.
-pub(crate) fn cache_dir(root: &Path) -> Option<PathBuf> {
+fn cache_dir(root: &Path) -> Option<PathBuf> {
     let dir = root.join(CACHE_DIR);
     std::fs::symlink_metadata(&dir)
         .is_ok_and(|meta| meta.is_dir())

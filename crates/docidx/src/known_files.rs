@@ -222,13 +222,12 @@ pub fn store(root: &Path, config: &crate::Config, text: &str) {
     if !config.cache {
         return;
     }
-    let written = crate::cache::folder_to_write(root)
-        .map_err(|e| crate::Error::io(root, e))
-        .and_then(|dir| crate::output::write_atomic_unsynced(&dir.join(FILE), text.as_bytes()));
-    if written.is_err() {
-        if let Some(dir) = crate::cache::cache_dir(root) {
-            let _ = std::fs::remove_file(dir.join(FILE));
-        }
+    let Ok(dir) = crate::cache::folder_to_write(root) else {
+        return;
+    };
+    let path = dir.join(FILE);
+    if crate::output::write_atomic_unsynced(&path, text.as_bytes()).is_err() {
+        let _ = std::fs::remove_file(&path);
     }
 }
 
