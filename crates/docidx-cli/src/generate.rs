@@ -128,8 +128,12 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
             let stamp = plan.cache.as_ref().and_then(|record| {
                 docidx::cache::store(&root, &config, record, plan.index.as_ref())
             });
+            use docidx::known_files::{store, Kind};
             if let Some(lines) = &plan.known_files {
-                docidx::known_files::store(&root, &config, lines);
+                store(&root, &config, Kind::Docs, lines);
+            }
+            if let Some(lines) = &plan.known_outputs {
+                store(&root, &config, Kind::Outputs, lines);
             }
             stamp
         });

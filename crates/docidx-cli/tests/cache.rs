@@ -433,18 +433,53 @@ fn inode(path: &Path) -> u64 {
     fs::metadata(path).unwrap().ino()
 }
 
+/// Long enough for any file written before it to be settled ([`docidx::known_files`]): 100 ms
+/// where file times have fractions of a second, 2 s where they are whole seconds.
+#[cfg(unix)]
+const SETTLED: std::time::Duration = std::time::Duration::from_millis(2_100);
+
+/// The shortest time after which a file can be settled.
+#[cfg(unix)]
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Rewrites `path` with bytes of the same length (a lowercase letter at or after `at`
+/// changed) and puts its modification time back, so that only its change time tells.
+#[cfg(unix)]
+fn rewrite_keeping_size_and_time(path: &Path, at: usize) {
+    let meta = fs::metadata(path).unwrap();
+    let mut bytes = fs::read(path).unwrap();
+    let at = at + bytes[at..].iter().position(u8::is_ascii_lowercase).unwrap();
+    bytes[at] = if bytes[at] == b'z' {
+        b'y'
+    } else {
+        bytes[at] + 1
+    };
+    fs::write(path, &bytes).unwrap();
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+    drop(file);
+    let now = fs::metadata(path).unwrap();
+    assert_eq!(
+        (now.len(), now.modified().unwrap()),
+        (meta.len(), meta.modified().unwrap())
+    );
+}
+
 #[test]
 #[cfg(unix)]
 fn docs_are_recognised_by_stat_once_settled_and_a_rewrite_keeping_size_and_time_is_seen() {
     let dir = tree("nested");
+    let written = std::time::Instant::now();
     let root = dir.path();
     let known = root.join(".docidx-cache/files-v1.txt");
     let docs = docs_of(root);
-    // A doc written less than 2 s before a run is not recorded, so the next run hashes it
-    // again: none yet.
+    // A doc written less than SETTLE before a run is not recorded, so the next run hashes it
+    // again.
     ok(docidx(root, &["generate", "-q"]));
-    assert_eq!(fs::read_to_string(&known).unwrap(), "");
-    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    if written.elapsed() < SETTLE {
+        assert_eq!(fs::read_to_string(&known).unwrap(), "");
+    }
+    std::thread::sleep(SETTLED);
 
     // Each doc recorded once settled, with its SHA-256, size, times and inode, and its path,
     // by a run that reads every doc (no cache: keys from the open docs).
@@ -470,38 +505,79 @@ fn docs_are_recognised_by_stat_once_settled_and_a_rewrite_keeping_size_and_time_
 
     // New bytes of the same length, with the modification time put back: only the change
     // time tells, and it is enough.
-    let doc = &docs[0];
-    let meta = fs::metadata(doc).unwrap();
-    let mut bytes = fs::read(doc).unwrap();
-    let at = bytes.iter().position(u8::is_ascii_lowercase).unwrap();
-    bytes[at] = if bytes[at] == b'z' {
-        b'y'
-    } else {
-        bytes[at] + 1
-    };
-    fs::write(doc, &bytes).unwrap();
+    rewrite_keeping_size_and_time(&docs[0], 0);
     let rewritten = std::time::Instant::now();
-    let file = fs::File::options().write(true).open(doc).unwrap();
-    file.set_modified(meta.modified().unwrap()).unwrap();
-    drop(file);
-    let now = fs::metadata(doc).unwrap();
-    assert_eq!(
-        (now.len(), now.modified().unwrap()),
-        (meta.len(), meta.modified().unwrap())
-    );
     let check = docidx(root, &["generate", "--check"]);
     assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
     let out = ok(docidx(root, &["generate"]));
+    let unsettled = rewritten.elapsed() < SETTLE;
     assert!(stderr(&out).contains("1 changed"), "{}", stderr(&out));
     assert_eq!(outputs(root), uncached_outputs(root));
-    // Written during the run's 2 s: left out, so the next run hashes it again.
+    // Written just before the run: left out, so the next run hashes it again.
+    if unsettled {
+        let lines = fs::read_to_string(&known).unwrap();
+        assert_eq!(lines.lines().count(), docs.len() - 1, "{lines}");
+    }
+    // Once settled, recorded again by the next run.
+    std::thread::sleep(SETTLED);
+    ok(docidx(root, &["generate", "-q"]));
     let lines = fs::read_to_string(&known).unwrap();
-    assert_eq!(lines.lines().count(), docs.len() - 1, "{lines}");
+    assert_eq!(lines.lines().count(), docs.len(), "{lines}");
+}
+
+#[test]
+#[cfg(unix)]
+fn outputs_are_recognised_by_stat_once_settled_and_an_edit_keeping_size_and_time_is_seen() {
+    let dir = tree("nested");
+    let root = dir.path();
+    let known = root.join(".docidx-cache/outputs-v1.txt");
+    ok(docidx(root, &["generate", "-q"]));
+    let generated = outputs(root);
+    // Outputs just written are not recorded: the next run hashes them.
+    assert!(!known.exists());
+    std::thread::sleep(SETTLED);
+    // A run that finds them as the stamp says, and settled, records them with their SHA-256.
     ok(docidx(root, &["generate", "--check"]));
-    // Until it settles, the next runs would record the same lines, so they write nothing.
+    assert!(!known.exists(), "--check only reads the cache");
+    ok(docidx(root, &["generate", "-q"]));
+    let lines = fs::read_to_string(&known).unwrap();
+    let stamp: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join(".docidx-cache/stamp-v2.json")).unwrap())
+            .unwrap();
+    let mut recorded: Vec<(&str, &str)> = lines
+        .lines()
+        .map(|l| (l.rsplit(' ').next().unwrap(), &l[..64]))
+        .collect();
+    recorded.sort();
+    let mut stamped: Vec<(&str, &str)> = stamp["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o[0].as_str().unwrap(), o[1].as_str().unwrap()))
+        .collect();
+    stamped.sort();
+    assert_eq!(recorded, stamped);
+    assert_eq!(recorded.len(), OUTPUTS.len());
+    // Recognised by `stat` from then on: not written again.
     let before = inode(&known);
     ok(docidx(root, &["generate", "-q"]));
-    if rewritten.elapsed() < std::time::Duration::from_millis(1_500) {
-        assert_eq!(inode(&known), before);
-    }
+    ok(docidx(root, &["validate"]));
+    assert_eq!(inode(&known), before);
+
+    // INDEX.md edited by hand between its markers, with the size and modification time kept:
+    // `--check` sees it, and `generate` writes it again.
+    let index_md = root.join("docs/INDEX.md");
+    let generated_part = fs::read_to_string(&index_md).unwrap().find("docidx:begin");
+    rewrite_keeping_size_and_time(&index_md, generated_part.unwrap() + "docidx:begin".len());
+    let check = docidx(root, &["generate", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    ok(docidx(root, &["generate", "-q"]));
+    assert!(outputs(root) == generated);
+    // The same for INDEX.json.
+    let index_json = root.join("docs/INDEX.json");
+    rewrite_keeping_size_and_time(&index_json, 0);
+    let check = docidx(root, &["generate", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    ok(docidx(root, &["generate", "-q"]));
+    assert!(outputs(root) == generated);
 }

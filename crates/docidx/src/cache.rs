@@ -1,9 +1,10 @@
 //! The run cache in `ROOT/.docidx-cache/`: what the last run that wrote the outputs saw, so
 //! that a tree where nothing changed is recognised by walking and hashing it alone, without
-//! reading the previous `INDEX.json` or rendering anything. The docs' SHA-256 come from
-//! [`crate::known_files`] when `stat` shows them unchanged, from reading them otherwise.
+//! reading the previous `INDEX.json` or rendering anything. The SHA-256 of the docs and of the
+//! outputs come from [`crate::known_files`] when `stat` shows them unchanged, from reading them
+//! otherwise.
 //!
-//! Besides the known files, it holds four files:
+//! Besides the known files (one record for the docs, one for the outputs), it holds four files:
 //! - The [`Stamp`]: the docidx version, a digest of the settings, a digest of every doc's path
 //!   and SHA-256, the SHA-256 of every output as written, and the totals and warnings that run
 //!   reported. A run may trust its outputs as they are when all of those still match.
@@ -31,6 +32,7 @@ use crate::analyse::{Doc, DocWarning, Link, LinkKind, Section};
 use crate::config::Config;
 use crate::error::Warning;
 use crate::generate::Layout;
+use crate::known_files::{self, FileKey, KnownFiles};
 use crate::render::index_json::Statistics;
 
 /// The cache folder, directly under the root.
@@ -145,27 +147,110 @@ pub fn load(root: &Path, config: &Config, settings: &str) -> Option<Stamp> {
     (stamp.docidx == crate::VERSION && stamp.settings == settings).then_some(stamp)
 }
 
-/// The digests of the outputs if every output of `stamp` is on disk with the bytes it
-/// recorded and `expected` (the root-relative outputs this run would write) are exactly those
-/// outputs; `None` otherwise.
-pub fn outputs_match(root: &Path, stamp: &Stamp, expected: &[String]) -> Option<Vec<[u8; 32]>> {
+/// The outputs as a run found them, each with the bytes the stamp recorded.
+#[derive(Debug)]
+pub struct SeenOutputs {
+    /// Each output's SHA-256, in the order of [`Layout::outputs`].
+    pub digests: Vec<[u8; 32]>,
+    /// Each output's path and key, in the same order.
+    seen: Vec<SeenOutput>,
+}
+
+/// How a run found one output.
+#[derive(Debug)]
+struct SeenOutput {
+    /// Root-relative.
+    rel: String,
+    /// What `stat` told before it was read, if it was.
+    key: Option<FileKey>,
+    /// Whether the known outputs recognised it (it was not read).
+    recognised: bool,
+}
+
+impl SeenOutputs {
+    /// The known outputs to record for a run that began at `started`
+    /// ([`crate::known_files`]); `None` when none was hashed that has settled.
+    pub fn known_files(&self, started: std::time::SystemTime) -> Option<String> {
+        let unrecorded = self.seen.iter().any(|out| {
+            !out.recognised
+                && out
+                    .key
+                    .is_some_and(|k| known_files::recordable(&out.rel, &k, started))
+        });
+        if !unrecorded {
+            return None;
+        }
+        let hex: Vec<String> = self.digests.iter().map(|d| crate::output::hex(d)).collect();
+        let mut files: Vec<(&str, &str, Option<FileKey>)> = self
+            .seen
+            .iter()
+            .zip(&hex)
+            .map(|(out, sha256)| (out.rel.as_str(), sha256.as_str(), out.key))
+            .collect();
+        files.sort_unstable_by_key(|&(rel, ..)| rel);
+        Some(known_files::render(files, started))
+    }
+}
+
+/// The outputs if every output of `stamp` is on disk with the bytes it recorded and
+/// `expected` (the root-relative outputs this run would write) are exactly those outputs;
+/// `None` otherwise. An output the known outputs record with its `stat` key is not read.
+pub fn outputs_match(
+    root: &Path,
+    config: &Config,
+    stamp: &Stamp,
+    expected: &[String],
+) -> Option<SeenOutputs> {
     use rayon::prelude::*;
     let same_set = stamp.outputs.len() == expected.len()
         && stamp.outputs.iter().zip(expected).all(|((p, _), e)| p == e);
     if !same_set {
         return None;
     }
-    stamp
+    let known = KnownFiles::load(root, config, known_files::Kind::Outputs);
+    let seen: Vec<([u8; 32], SeenOutput)> = stamp
         .outputs
         .par_iter()
-        .map(|(path, sha256)| {
-            let full = root.join(crate::resolve::fs_path(path));
-            match crate::output::digest_file(&full) {
-                Ok(Some(d)) if crate::output::hex(&d) == *sha256 => Some(d),
+        .map(|(rel, sha256)| {
+            let full = root.join(crate::resolve::fs_path(rel));
+            // The key before the bytes: a write after it changes the key the next run sees.
+            let key = FileKey::of_path(&full);
+            let recorded = match (&known, &key) {
+                (Some(known), Some(key)) => known.sha256(rel, key, 0),
                 _ => None,
-            }
+            };
+            let (digest, recognised) = match recorded {
+                Some(recorded) if recorded == sha256 => (unhex(recorded)?, true),
+                _ => match crate::output::digest_file(&full) {
+                    Ok(Some(d)) if crate::output::hex(&d) == *sha256 => (d, false),
+                    _ => return None,
+                },
+            };
+            let rel = rel.clone();
+            Some((
+                digest,
+                SeenOutput {
+                    rel,
+                    key,
+                    recognised,
+                },
+            ))
         })
-        .collect()
+        .collect::<Option<_>>()?;
+    let (digests, seen) = seen.into_iter().unzip();
+    Some(SeenOutputs { digests, seen })
+}
+
+/// The 32 bytes of a SHA-256 written in hex.
+fn unhex(hex: &str) -> Option<[u8; 32]> {
+    let mut digest = [0; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(digest)
 }
 
 /// The block counts the last run stored ([`crate::tokens::BlockMemo`]); empty if none. They

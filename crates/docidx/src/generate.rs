@@ -51,6 +51,9 @@ pub struct Plan {
     /// The known files to record once the outputs are written ([`crate::known_files`]):
     /// `None` when the run only checks or the file records these docs already.
     pub known_files: Option<String>,
+    /// The known outputs to record ([`crate::known_files::Kind::Outputs`]): `None` unless the
+    /// outputs are unchanged and some were hashed that are not recorded yet.
+    pub known_outputs: Option<String>,
 }
 
 /// The output folder relative to the root (`/`-separated; empty for the root itself).
@@ -241,15 +244,14 @@ pub enum Cached {
     Unchanged {
         stamp: Box<Stamp>,
         scan: Scan,
-        /// The outputs' digests, as [`Layout::outputs`] lists them.
-        digests: Vec<[u8; 32]>,
+        outputs: cache::SeenOutputs,
     },
     /// Only docs changed: every output is as the stamp recorded, so their entries for the
     /// unchanged docs can be kept ([`crate::splice`]).
     DocsChanged {
         stamp: Box<Stamp>,
         scan: Scan,
-        digests: Vec<[u8; 32]>,
+        outputs: cache::SeenOutputs,
     },
     /// Something else changed (or there is no stamp): build from the scan, if there is one.
     Changed(Option<Scan>),
@@ -282,25 +284,25 @@ pub fn check_stamp(root: &Path, config: &Config, layout: &Layout, stamp: Stamp) 
         .map(|(rel, _)| rel)
         .collect();
     // The outputs are hashed while the docs are read.
-    let (scan, digests) = rayon::join(
+    let (scan, seen) = rayon::join(
         || index::scan(root, config, &[layout.index_md_rel()]),
-        || cache::outputs_match(root, &stamp, &outputs),
+        || cache::outputs_match(root, config, &stamp, &outputs),
     );
     let scan = scan?;
-    match digests {
-        Some(digests) if !scan.incomplete() => {
+    match seen {
+        Some(outputs) if !scan.incomplete() => {
             let stamp = Box::new(stamp);
             if scan.digest() == stamp.docs {
                 Ok(Cached::Unchanged {
                     stamp,
                     scan,
-                    digests,
+                    outputs,
                 })
             } else {
                 Ok(Cached::DocsChanged {
                     stamp,
                     scan,
-                    digests,
+                    outputs,
                 })
             }
         }
@@ -322,23 +324,29 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         Cached::Unchanged {
             stamp,
             scan,
-            digests,
+            outputs,
         } => {
-            let mut plan = unchanged_plan(config, &layout, *stamp, &scan, digests);
+            let known_outputs = (!options.check)
+                .then(|| outputs.known_files(started))
+                .flatten();
+            let mut plan = unchanged_plan(config, &layout, *stamp, &scan, outputs.digests);
             plan.known_files = record(&scan);
+            plan.known_outputs = known_outputs;
             return Ok(plan);
         }
         Cached::DocsChanged {
             stamp,
             scan,
-            digests,
-        } => match crate::splice::plan(config, &layout, options, &stamp, &scan, &digests)? {
-            Some(mut plan) => {
-                plan.known_files = record(&scan);
-                return Ok(plan);
+            outputs,
+        } => {
+            match crate::splice::plan(config, &layout, options, &stamp, &scan, &outputs.digests)? {
+                Some(mut plan) => {
+                    plan.known_files = record(&scan);
+                    return Ok(plan);
+                }
+                None => Some(scan),
             }
-            None => Some(scan),
-        },
+        }
         Cached::Changed(scan) => scan,
     };
     let known_files = scan.as_ref().and_then(record);
@@ -387,6 +395,7 @@ fn unchanged_plan(
         budget_notes: stamp.budget_notes,
         cache: None,
         known_files: None,
+        known_outputs: None,
     }
 }
 
@@ -527,6 +536,7 @@ pub fn plan_outputs(
         budget_notes,
         cache: record,
         known_files: None,
+        known_outputs: None,
     })
 }
 

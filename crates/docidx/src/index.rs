@@ -191,7 +191,7 @@ impl Scan {
 pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
     let (discovery, known) = rayon::join(
         || walk::discover(root, config, not_docs),
-        || KnownFiles::load(root, config),
+        || KnownFiles::load(root, config, known_files::Kind::Docs),
     );
     let discovery = discovery?;
     let pool = thread_pool(root, config)?;

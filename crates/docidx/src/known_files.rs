@@ -1,31 +1,56 @@
-//! The docs as `stat` last saw them, so that a run recognises an unchanged doc without reading
-//! it, as git's index does: a doc whose size, modification and change times and inode are what
-//! they were when it was last hashed has the SHA-256 it had then.
+//! The files as `stat` last saw them, so that a run recognises an unchanged file without
+//! reading it, as git's index does: a file whose size, modification and change times and inode
+//! are what they were when it was last hashed has the SHA-256 it had then. Two records use it:
+//! the docs ([`Kind::Docs`]) and the outputs, whose digests the stamp vouches for
+//! ([`Kind::Outputs`]).
 //!
-//! A doc is recorded only once it has *settled*: its change and modification times are more
-//! than [`SETTLE`] before the run that hashed it began. Any write to a file sets its change
-//! time to the moment of the write, so a doc written during that run, or just before it within
-//! the coarse granularity of file times, has times that are not settled and is hashed again by
-//! the next run (git calls such entries "racily clean"). A settled doc that is written to later
-//! gets a later change time, which no longer matches.
+//! A file is recorded only once it has *settled*: its change and modification times are older
+//! than the run that hashed it by more than the file system's clock could hide
+//! ([`FileKey::settle`]). Any write to a file sets its change time to the moment of the write,
+//! so a file written during that run, or just before it within the coarse granularity of file
+//! times, has times that are not settled and is hashed again by the next run (git calls such
+//! entries "racily clean"). A settled file that is written to later gets a later change time,
+//! which no longer matches.
 //!
-//! The file is part of the disposable cache in `ROOT/.docidx-cache/` ([`crate::cache`]):
-//! `generate` writes it; `validate` and `--check` runs only read it; `cache = false` or
-//! `--no-cache` read every doc. What it cannot see is a doc rewritten with the same size and
-//! times by a program that sets the change time back (which takes changing the system clock).
+//! The records are part of the disposable cache in `ROOT/.docidx-cache/` ([`crate::cache`]):
+//! `generate` writes them; `validate` and `--check` runs only read them; `cache = false` or
+//! `--no-cache` read every file. What they cannot see is a file rewritten with the same size
+//! and times by a program that sets the change time back (which takes changing the system
+//! clock).
 
 use std::fs::Metadata;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// The file's name in the cache folder; the number changes when its shape does.
-const FILE: &str = "files-v1.txt";
+/// Which files a record holds; each has its own file in the cache folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The docs, in path order.
+    Docs,
+    /// The outputs (`INDEX.md`, `INDEX.json`, `.doc_hashes.json`), in path order.
+    Outputs,
+}
+
+impl Kind {
+    /// The file's name in the cache folder; the number changes when its shape does.
+    fn file(self) -> &'static str {
+        match self {
+            Kind::Docs => "files-v1.txt",
+            Kind::Outputs => "outputs-v1.txt",
+        }
+    }
+}
 
 /// The length of a SHA-256 in hex, which starts each line.
 const SHA256_HEX: usize = 64;
 
-/// How long before a run began a doc's times must be for the run to record it.
-pub const SETTLE: Duration = Duration::from_secs(2);
+/// How long before a run began a file's times must be for the run to record it, on a file
+/// system that keeps times finer than seconds. Linux stamps a write with a clock that advances
+/// every tick (1 to 10 ms), so a later write never carries a time this far back.
+pub const SETTLE: Duration = Duration::from_millis(100);
+
+/// The same on a file system that keeps whole seconds (FAT keeps 2 s; ext3 and HFS+ 1 s).
+pub const SETTLE_WHOLE_SECONDS: Duration = Duration::from_secs(2);
 
 /// What `stat` tells of a file that changes when its bytes do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,10 +96,20 @@ impl FileKey {
         self.size
     }
 
-    /// Whether both times are more than [`SETTLE`] before `started`.
+    /// How long before a run its times must be to be settled: [`SETTLE`], or
+    /// [`SETTLE_WHOLE_SECONDS`] where the change time has no fraction of a second (a file
+    /// system that keeps whole seconds, or by chance one time in a billion).
+    fn settle(&self) -> Duration {
+        match self.changed.1 {
+            0 => SETTLE_WHOLE_SECONDS,
+            _ => SETTLE,
+        }
+    }
+
+    /// Whether both times are more than [`FileKey::settle`] before `started`.
     fn settled(&self, started: SystemTime) -> bool {
         let Some(limit) = started
-            .checked_sub(SETTLE)
+            .checked_sub(self.settle())
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
         else {
             return false;
@@ -115,7 +150,7 @@ impl FileKey {
     }
 }
 
-/// The docs the last `generate` hashed and saw settled: one line each, in path order,
+/// The files the last `generate` hashed and saw settled: one line each, in path order,
 /// `SHA256 KEY PATH`.
 #[derive(Debug, Default)]
 pub struct KnownFiles {
@@ -125,13 +160,13 @@ pub struct KnownFiles {
 }
 
 impl KnownFiles {
-    /// The file the last `generate` at `root` wrote; `None` if there is none, it cannot be read,
-    /// it is not in this shape, or `cache` is off.
-    pub fn load(root: &Path, config: &crate::Config) -> Option<KnownFiles> {
+    /// The record of `kind` the last `generate` at `root` wrote; `None` if there is none, it
+    /// cannot be read, it is not in this shape, or `cache` is off.
+    pub fn load(root: &Path, config: &crate::Config, kind: Kind) -> Option<KnownFiles> {
         if !config.cache {
             return None;
         }
-        let text = String::from_utf8(crate::cache::read(root, FILE)?).ok()?;
+        let text = String::from_utf8(crate::cache::read(root, kind.file())?).ok()?;
         KnownFiles::parse(text)
     }
 
@@ -160,19 +195,19 @@ impl KnownFiles {
         &self.text[path as usize..end as usize]
     }
 
-    /// How many docs it records.
+    /// How many files it records.
     pub fn len(&self) -> usize {
         self.lines.len()
     }
 
-    /// Whether it records no doc.
+    /// Whether it records no file.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
 
-    /// The SHA-256 (hex) the doc at root-relative `rel` had when it was hashed, if it is
-    /// recorded with `key`. `hint` is where it is likely to be: its position among the docs
-    /// in path order, which is its line when no doc was added or removed.
+    /// The SHA-256 (hex) the file at root-relative `rel` had when it was hashed, if it is
+    /// recorded with `key`. `hint` is where it is likely to be: its position among the files
+    /// in path order, which is its line when none was added or removed.
     pub fn sha256(&self, rel: &str, key: &FileKey, hint: usize) -> Option<&str> {
         let at = match self.lines.get(hint) {
             Some(&line) if self.path(line) == rel => hint,
@@ -189,20 +224,20 @@ impl KnownFiles {
     }
 }
 
-/// Whether [`render`] records the doc at root-relative `rel` with `key` for a run that began
+/// Whether [`render`] records the file at root-relative `rel` with `key` for a run that began
 /// at `started`: its times are settled and a line can hold its path.
 pub fn recordable(rel: &str, key: &FileKey, started: SystemTime) -> bool {
     key.settled(started) && !rel.is_empty() && !rel.contains(['\n', '\r'])
 }
 
-/// Renders the lines for `docs` (root-relative path, SHA-256 hex and key, in path order),
+/// Renders the lines for `files` (root-relative path, SHA-256 hex and key, in path order),
 /// leaving out those not settled before `started` and paths that a line cannot hold.
 pub fn render<'a>(
-    docs: impl IntoIterator<Item = (&'a str, &'a str, Option<FileKey>)>,
+    files: impl IntoIterator<Item = (&'a str, &'a str, Option<FileKey>)>,
     started: SystemTime,
 ) -> String {
     let mut text = String::new();
-    for (rel, sha256, key) in docs {
+    for (rel, sha256, key) in files {
         let Some(key) = key.filter(|key| recordable(rel, key, started)) else {
             continue;
         };
@@ -216,16 +251,16 @@ pub fn render<'a>(
     text
 }
 
-/// Writes `text` ([`render`]) as the file of `root`'s cache. Best effort: without it, the next
-/// run reads every doc.
-pub fn store(root: &Path, config: &crate::Config, text: &str) {
+/// Writes `text` ([`render`]) as the record of `kind` in `root`'s cache. Best effort: without
+/// it, the next run reads every file of that kind.
+pub fn store(root: &Path, config: &crate::Config, kind: Kind, text: &str) {
     if !config.cache {
         return;
     }
     let Ok(dir) = crate::cache::folder_to_write(root) else {
         return;
     };
-    let path = dir.join(FILE);
+    let path = dir.join(kind.file());
     if crate::output::write_atomic_unsynced(&path, text.as_bytes()).is_err() {
         let _ = std::fs::remove_file(&path);
     }
@@ -245,30 +280,35 @@ mod tests {
     }
 
     #[test]
-    fn records_settled_docs_and_finds_them_by_path_and_key() {
+    fn records_settled_files_and_finds_them_by_path_and_key() {
         let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
         let sha = |c: char| c.to_string().repeat(64);
-        let (a, b, c, d) = (sha('a'), sha('b'), sha('c'), sha('d'));
+        let [a, b, c, d, e, f] = ['a', 'b', 'c', 'd', 'e', 'f'].map(sha);
+        let fine_settled = key(998).with_changed(999, 800_000_000);
+        let whole_settled = key(998).with_changed(996, 0);
+        let whole_unsettled = key(990).with_changed(999, 0);
         let text = render(
             [
                 ("a b.md", a.as_str(), Some(key(900))),
                 // Changed less than SETTLE before the run began: hashed again next time.
-                ("b.md", b.as_str(), Some(key(998))),
+                ("b.md", b.as_str(), Some(key(999))),
                 ("c.md", c.as_str(), None),
-                ("d/e.md", d.as_str(), Some(key(998).with_changed(996))),
+                ("d.md", d.as_str(), Some(fine_settled)),
+                ("e/e.md", e.as_str(), Some(whole_settled)),
+                // Whole seconds: one second is within the file system's granularity.
+                ("f.md", f.as_str(), Some(whole_unsettled)),
             ],
             started,
         );
         let known = KnownFiles::parse(text).expect("parses");
-        assert_eq!(known.len(), 2);
+        assert_eq!(known.len(), 3);
         assert_eq!(known.sha256("a b.md", &key(900), 0), Some(a.as_str()));
         assert_eq!(known.sha256("a b.md", &key(901), 0), None);
-        assert_eq!(known.sha256("b.md", &key(998), 1), None);
+        assert_eq!(known.sha256("b.md", &key(999), 1), None);
         assert_eq!(known.sha256("c.md", &key(900), 2), None);
-        assert_eq!(
-            known.sha256("d/e.md", &key(998).with_changed(996), 0),
-            Some(d.as_str())
-        );
+        assert_eq!(known.sha256("d.md", &fine_settled, 1), Some(d.as_str()));
+        assert_eq!(known.sha256("e/e.md", &whole_settled, 0), Some(e.as_str()));
+        assert_eq!(known.sha256("f.md", &whole_unsettled, 0), None);
         let mut grown = key(900);
         grown.size += 1;
         assert_eq!(known.sha256("a b.md", &grown, 1), None);
@@ -286,8 +326,8 @@ mod tests {
     }
 
     impl FileKey {
-        fn with_changed(mut self, seconds: i64) -> FileKey {
-            self.changed = (seconds, 0);
+        fn with_changed(mut self, seconds: i64, nanos: i64) -> FileKey {
+            self.changed = (seconds, nanos);
             self
         }
     }

@@ -244,6 +244,7 @@ pub fn plan(
         budget_notes: Vec::new(),
         cache: record,
         known_files: None,
+        known_outputs: None,
     }))
 }
 

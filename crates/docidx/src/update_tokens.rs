@@ -216,11 +216,11 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         .filter(|l| l.index_md == md_path);
     let scan = match layout {
         Some(layout) => match generate::check_cache(root, config, &layout)? {
-            Cached::Unchanged { scan, digests, .. } if wanted.is_empty() => {
+            Cached::Unchanged { scan, outputs, .. } if wanted.is_empty() => {
                 let mut warnings = warnings;
                 warnings.extend(scan.warnings());
                 warnings.sort();
-                let [md, json, manifest] = [0, 1, 2].map(|i| digests[i]);
+                let [md, json, manifest] = [0, 1, 2].map(|i| outputs.digests[i]);
                 return Ok(Plan {
                     outputs: vec![
                         Output::unchanged(md_path, md),
