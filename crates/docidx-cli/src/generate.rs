@@ -122,26 +122,31 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
     if !changed.is_empty() {
         docidx::cache::invalidate(&root);
     }
-    // The cache's files are written while the outputs are, on a thread of their own.
+    // The cache's files are written while the outputs are, on threads of their own.
     let (written, stamp) = std::thread::scope(|scope| {
+        use docidx::known_files::{store, Kind};
         let stored = scope.spawn(|| {
             let stamp = plan.cache.as_ref().and_then(|record| {
                 docidx::cache::store(&root, &config, record, plan.index.as_ref())
             });
-            use docidx::known_files::{store, Kind};
-            if let Some(lines) = &plan.known_files {
-                store(&root, &config, Kind::Docs, lines);
-            }
             if let Some(lines) = &plan.known_outputs {
                 store(&root, &config, Kind::Outputs, lines);
             }
             stamp
         });
+        let known = scope.spawn(|| {
+            if let Some(lines) = plan.known_files_lines() {
+                store(&root, &config, Kind::Docs, &lines);
+            }
+        });
         let written = output::write_all(&plan.outputs);
-        let stamp = stored
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (written, stamp)
+        fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }
+        joined(known);
+        (written, joined(stored))
     });
     let written = written?;
     if let Some(stamp) = stamp {

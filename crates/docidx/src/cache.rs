@@ -716,7 +716,8 @@ impl StampToWrite {
 }
 
 /// The cache folder, created with its `.gitignore` and `CACHEDIR.TAG` if it does not exist;
-/// an error if something else than a plain folder is in its place.
+/// an error if something else than a plain folder is in its place. Threads that store files of
+/// the same run call it at once.
 pub(crate) fn folder_to_write(root: &Path) -> std::io::Result<PathBuf> {
     let dir = root.join(CACHE_DIR);
     match std::fs::symlink_metadata(&dir) {
@@ -724,7 +725,18 @@ pub(crate) fn folder_to_write(root: &Path) -> std::io::Result<PathBuf> {
         // A symlink (which could lead out of the tree) or a file: not docidx's folder.
         Ok(_) => return Err(std::io::Error::other("not a plain folder")),
         Err(_) => {
-            std::fs::create_dir(&dir)?;
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                // Made a moment ago by another thread of this run (or another run), which
+                // writes the files below.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return match std::fs::symlink_metadata(&dir) {
+                        Ok(meta) if meta.is_dir() => Ok(dir),
+                        _ => Err(std::io::Error::other("not a plain folder")),
+                    };
+                }
+                Err(e) => return Err(e),
+            }
             std::fs::write(
                 dir.join(".gitignore"),
                 "# Created by docidx: the cache is never committed.\n*\n",
@@ -750,6 +762,24 @@ pub fn invalidate(root: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn threads_that_make_the_folder_at_once_all_get_it() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            let made: Vec<_> = std::thread::scope(|scope| {
+                let threads: Vec<_> = (0..4)
+                    .map(|_| scope.spawn(|| folder_to_write(root).map_err(|e| e.to_string())))
+                    .collect();
+                threads.into_iter().map(|t| t.join().unwrap()).collect()
+            });
+            assert!(
+                made.iter().all(|m| m.as_ref() == Ok(&root.join(CACHE_DIR))),
+                "{made:?}"
+            );
+        }
+    }
 
     #[test]
     fn docs_digest_hashes_each_path_and_hash_in_order() {
