@@ -18,10 +18,11 @@ reference alternate and share whatever the machine is doing at the time):
                 and the cache folder .docidx-cache/ deleted first)
   ref-startup   the reference on an empty tree: import, pool start and encoder build only
   warm-first    docidx generate again, nothing changed: the cache vouches for the outputs;
-                every doc is read and hashed, and the known files are recorded (.docidx-cache/
-                files-v1.txt: each doc's SHA-256 with its size, times and inode)
-  warm          docidx generate once more: each doc is stat'ed, none is read (the steady
-                state of a tree where generate ran before, as in a pre-commit hook)
+                each doc is stat'ed (the cold run recorded the known files: .docidx-cache/
+                files-v1.txt, each doc's SHA-256 with its size, times and inode); the outputs
+                are hashed and recorded the same way (outputs-v1.txt)
+  warm          docidx generate once more: each doc and output is stat'ed, none is read (the
+                steady state of a tree where generate ran before, as in a pre-commit hook)
   warm-no-cache the same with --no-cache: a fresh clone with committed outputs, as in CI
   touch-one     a line appended to one doc, docidx generate (then the doc is restored and the
                 index regenerated, unmeasured)
