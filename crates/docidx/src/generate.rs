@@ -51,20 +51,20 @@ pub struct Plan {
     pub cache: Option<Record>,
     /// The known files to record once the outputs are written ([`crate::known_files`]):
     /// `None` when the run only checks or the file records these docs already.
-    pub known_files: Option<KnownFiles>,
+    pub known_files: Option<KnownDocs>,
     /// The known outputs to record ([`crate::known_files::Kind::Outputs`]): `None` unless the
     /// outputs are unchanged and some were hashed that are not recorded yet.
     pub known_outputs: Option<String>,
 }
 
-/// The known files a run records ([`Plan::known_files`]).
+/// The known files of the docs that a run records ([`Plan::known_files`]).
 #[derive(Debug)]
-pub enum KnownFiles {
+pub enum KnownDocs {
     /// Their lines.
     Lines(String),
     /// The key of each doc of the plan's index, taken when it was read, to record those settled
-    /// before `started`. Rendering 38,000 lines takes 15 to 25 ms, which [`Plan::known_files`]
-    /// leaves to [`Plan::known_files_lines`], called while the outputs are written.
+    /// before `started`. Rendering 38,000 lines takes 15 to 25 ms, so it is left to
+    /// [`Plan::known_files_lines`], which the CLI calls while the outputs are written.
     Keys {
         keys: Vec<Option<FileKey>>,
         started: std::time::SystemTime,
@@ -75,8 +75,8 @@ impl Plan {
     /// The lines of the known files to record, if any ([`crate::known_files::store`]).
     pub fn known_files_lines(&self) -> Option<std::borrow::Cow<'_, str>> {
         match self.known_files.as_ref()? {
-            KnownFiles::Lines(lines) => Some(lines.into()),
-            KnownFiles::Keys { keys, started } => {
+            KnownDocs::Lines(lines) => Some(lines.into()),
+            KnownDocs::Keys { keys, started } => {
                 let docs = self.index.as_ref()?.docs.iter().zip(keys);
                 let docs = docs.map(|(doc, key)| (doc.path.as_str(), doc.sha256.as_str(), *key));
                 Some(crate::known_files::render(docs, *started).into())
@@ -347,7 +347,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let layout = Layout::new(root, config)?;
     let record = |scan: &Scan| match options.check {
         true => None,
-        false => scan.known_files(started).map(KnownFiles::Lines),
+        false => scan.known_files(started).map(KnownDocs::Lines),
     };
     let scan = match check_cache(root, config, &layout)? {
         Cached::Unchanged {
@@ -385,7 +385,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     let mut plan = plan_outputs(prepared, config, &layout, options)?;
     plan.known_files = match &plan.index {
         Some(index) if !options.check && !keys.is_empty() && keys.len() == index.docs.len() => {
-            Some(KnownFiles::Keys { keys, started })
+            Some(KnownDocs::Keys { keys, started })
         }
         _ => known_files,
     };

@@ -16,7 +16,9 @@
 //! `generate` writes them; `validate` and `--check` runs only read them; `cache = false` or
 //! `--no-cache` read every file. What they cannot see is a file rewritten with the same size
 //! and times by a program that sets the change time back (which takes changing the system
-//! clock).
+//! clock). Settling assumes that the file system stamps files with the machine's clock, as a
+//! local one does; on a network file system whose server's clock is behind by more than the
+//! margin, a second write within the same tick as the first could go unseen.
 
 use std::fs::Metadata;
 use std::path::Path;
@@ -49,7 +51,7 @@ const SHA256_HEX: usize = 64;
 /// every tick (1 to 10 ms), so a later write never carries a time this far back.
 pub const SETTLE: Duration = Duration::from_millis(100);
 
-/// The same on a file system that keeps whole seconds (FAT keeps 2 s; ext3 and HFS+ 1 s).
+/// The same where a file's times are whole seconds (FAT keeps 2 s steps; ext3 and HFS+ 1 s).
 pub const SETTLE_WHOLE_SECONDS: Duration = Duration::from_secs(2);
 
 /// What `stat` tells of a file that changes when its bytes do.
@@ -97,11 +99,12 @@ impl FileKey {
     }
 
     /// How long before a run its times must be to be settled: [`SETTLE`], or
-    /// [`SETTLE_WHOLE_SECONDS`] where the change time has no fraction of a second (a file
-    /// system that keeps whole seconds, or by chance one time in a billion).
+    /// [`SETTLE_WHOLE_SECONDS`] where either time has no fraction of a second: a file system
+    /// that keeps whole seconds for one of them (FAT keeps its modification time in 2 s steps),
+    /// a time set by hand or by an archive, or by chance one time in a billion.
     fn settle(&self) -> Duration {
-        match self.changed.1 {
-            0 => SETTLE_WHOLE_SECONDS,
+        match (self.modified.1, self.changed.1) {
+            (0, _) | (_, 0) => SETTLE_WHOLE_SECONDS,
             _ => SETTLE,
         }
     }
@@ -287,6 +290,9 @@ mod tests {
         let fine_settled = key(998).with_changed(999, 800_000_000);
         let whole_settled = key(998).with_changed(996, 0);
         let whole_unsettled = key(990).with_changed(999, 0);
+        // FAT: the change time has hundredths, the modification time whole seconds.
+        let mut fat_unsettled = key(999).with_changed(999, 10_000_000);
+        fat_unsettled.modified = (999, 0);
         let text = render(
             [
                 ("a b.md", a.as_str(), Some(key(900))),
@@ -297,6 +303,7 @@ mod tests {
                 ("e/e.md", e.as_str(), Some(whole_settled)),
                 // Whole seconds: one second is within the file system's granularity.
                 ("f.md", f.as_str(), Some(whole_unsettled)),
+                ("g.md", f.as_str(), Some(fat_unsettled)),
             ],
             started,
         );
@@ -309,6 +316,7 @@ mod tests {
         assert_eq!(known.sha256("d.md", &fine_settled, 1), Some(d.as_str()));
         assert_eq!(known.sha256("e/e.md", &whole_settled, 0), Some(e.as_str()));
         assert_eq!(known.sha256("f.md", &whole_unsettled, 0), None);
+        assert_eq!(known.sha256("g.md", &fat_unsettled, 0), None);
         let mut grown = key(900);
         grown.size += 1;
         assert_eq!(known.sha256("a b.md", &grown, 1), None);
