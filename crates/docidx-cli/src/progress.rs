@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use docidx::index::PROGRESS;
 
@@ -22,13 +22,16 @@ impl ProgressLine {
         let thread = show.then(|| {
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || {
-                let mut waited = Duration::ZERO;
+                let started = Instant::now();
                 let tick = Duration::from_millis(100);
                 let mut shown = false;
                 while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(tick);
-                    waited += tick;
-                    if waited >= Duration::from_secs(1) {
+                    // Woken at once when the run ends (`Drop` unparks it), not at the next tick.
+                    std::thread::park_timeout(tick);
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if started.elapsed() >= Duration::from_secs(1) {
                         let total = PROGRESS.total.load(Ordering::Relaxed);
                         let done = PROGRESS.done.load(Ordering::Relaxed).min(total);
                         if total > 0 {
@@ -51,6 +54,7 @@ impl Drop for ProgressLine {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
