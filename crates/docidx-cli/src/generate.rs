@@ -153,7 +153,11 @@ pub fn run(args: GenerateArgs) -> docidx::Result<ExitCode> {
         stamp.write();
     }
     // Freeing tens of thousands of analyses takes longer than the rest of the run.
-    docidx::drop_in_background((plan.index.take(), plan.cache.take()));
+    docidx::drop_in_background((
+        plan.index.take(),
+        plan.cache.take(),
+        plan.known_files.take(),
+    ));
     if !args.quiet {
         let what = crate::cli::describe_written(&written);
         let _ = writeln!(stderr, "{}", summary(&plan, config.encoding, start, &what));

@@ -50,23 +50,31 @@ pub struct Plan {
     /// the outputs are known unchanged, the index is incomplete or the run only checks.
     pub cache: Option<Record>,
     /// The known files to record once the outputs are written ([`crate::known_files`]):
-    /// `None` when the run only checks or the file records these docs already.
+    /// `None` when the run only checks; [`Plan::known_files_lines`] is `None` too when the
+    /// file records these docs already.
     pub known_files: Option<KnownDocs>,
     /// The known outputs to record ([`crate::known_files::Kind::Outputs`]): `None` unless the
     /// outputs are unchanged and some were hashed that are not recorded yet.
     pub known_outputs: Option<String>,
 }
 
-/// The known files of the docs that a run records ([`Plan::known_files`]).
+/// The known files of the docs that a run records ([`Plan::known_files`]). Rendering 38,000
+/// lines takes 15 to 25 ms, so it is left to [`Plan::known_files_lines`], which the CLI calls
+/// while the outputs are written.
 #[derive(Debug)]
 pub enum KnownDocs {
     /// Their lines.
     Lines(String),
     /// The key of each doc of the plan's index, taken when it was read, to record those settled
-    /// before `started`. Rendering 38,000 lines takes 15 to 25 ms, so it is left to
-    /// [`Plan::known_files_lines`], which the CLI calls while the outputs are written.
+    /// before `started`.
     Keys {
         keys: Vec<Option<FileKey>>,
+        started: std::time::SystemTime,
+    },
+    /// The scan of the docs ([`Scan::known_files`]), which records nothing new when it
+    /// recognised every doc from the known files.
+    Scan {
+        scan: Box<Scan>,
         started: std::time::SystemTime,
     },
 }
@@ -81,6 +89,7 @@ impl Plan {
                 let docs = docs.map(|(doc, key)| (doc.path.as_str(), doc.sha256.as_str(), *key));
                 Some(crate::known_files::render(docs, *started).into())
             }
+            KnownDocs::Scan { scan, started } => scan.known_files(*started).map(Into::into),
         }
     }
 }
@@ -345,9 +354,17 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
     // Before any doc is read: the known files record only docs settled before it.
     let started = std::time::SystemTime::now();
     let layout = Layout::new(root, config)?;
-    let record = |scan: &Scan| match options.check {
-        true => None,
-        false => scan.known_files(started).map(KnownDocs::Lines),
+    // What the scan records is rendered by the CLI while the outputs are written; a `--check`
+    // run records nothing, and frees the scan (tens of thousands of paths) on another thread.
+    let record = |scan: Scan| match options.check {
+        true => {
+            crate::drop_in_background(scan);
+            None
+        }
+        false => Some(KnownDocs::Scan {
+            scan: Box::new(scan),
+            started,
+        }),
     };
     let scan = match check_cache(root, config, &layout)? {
         Cached::Unchanged {
@@ -359,7 +376,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
                 .then(|| outputs.known_files(started))
                 .flatten();
             let mut plan = unchanged_plan(config, &layout, *stamp, &scan, outputs.digests);
-            plan.known_files = record(&scan);
+            plan.known_files = record(scan);
             plan.known_outputs = known_outputs;
             return Ok(plan);
         }
@@ -370,7 +387,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         } => {
             match crate::splice::plan(config, &layout, options, &stamp, &scan, &outputs.digests)? {
                 Some(mut plan) => {
-                    plan.known_files = record(&scan);
+                    plan.known_files = record(scan);
                     return Ok(plan);
                 }
                 None => Some(scan),
@@ -378,7 +395,11 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         }
         Cached::Changed(scan) => scan,
     };
-    let known_files = scan.as_ref().and_then(record);
+    // The build consumes the scan, so its lines are rendered now.
+    let known_files = match (&scan, options.check) {
+        (Some(scan), false) => scan.known_files(started).map(KnownDocs::Lines),
+        _ => None,
+    };
     let mut prepared = build_index(root, config, &layout, scan, false)?;
     // Without a scan, the build read every doc and kept their keys.
     let keys = std::mem::take(&mut prepared.built.keys);
