@@ -168,6 +168,18 @@ struct SeenOutput {
 }
 
 impl SeenOutputs {
+    /// Each output's key (in the order of [`SeenOutputs::digests`]) where it vouches for the
+    /// digest: the known outputs recognised it, or it had settled before `started` when it was
+    /// hashed ([`crate::output::Output::vouched`]).
+    pub fn vouched_keys(&self, started: std::time::SystemTime) -> Vec<Option<FileKey>> {
+        let vouches = |out: &SeenOutput, key: &FileKey| {
+            out.recognised || known_files::recordable(&out.rel, key, started)
+        };
+        (self.seen.iter())
+            .map(|out| out.key.filter(|key| vouches(out, key)))
+            .collect()
+    }
+
     /// The known outputs to record for a run that began at `started`
     /// ([`crate::known_files`]); `None` when none was hashed that has settled.
     pub fn known_files(&self, started: std::time::SystemTime) -> Option<String> {

@@ -15,6 +15,7 @@ use crate::output::{read_if_exists, Output};
 use crate::render::index_json::{self, Entry, OnDisk, Statistics, INDEX_JSON};
 use crate::render::index_md::{self, Detail, Lines, INDEX_MD};
 use crate::render::llms_txt::{self, LLMS_TXT};
+use crate::splice;
 use crate::tokens;
 use crate::walk::relative;
 
@@ -385,7 +386,11 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
             scan,
             outputs,
         } => {
-            match crate::splice::plan(config, &layout, options, &stamp, &scan, &outputs.digests)? {
+            let seen = splice::Seen {
+                digests: &outputs.digests,
+                keys: &outputs.vouched_keys(started),
+            };
+            match splice::plan(config, &layout, options, &stamp, &scan, seen)? {
                 Some(mut plan) => {
                     plan.known_files = record(scan);
                     return Ok(plan);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
+use crate::known_files::FileKey;
 
 /// One file a run wants to write.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,6 +23,8 @@ pub struct Output {
     /// The SHA-256 of the file when docidx read it (`None`: it did not exist). A digest, not
     /// the bytes, so a large old `INDEX.json` is not kept in memory beside the new one.
     pub previous: Option<[u8; 32]>,
+    /// The file's key when it had the digest `previous`, settled then ([`Output::vouched`]).
+    previous_key: Option<FileKey>,
     /// A temporary file beside `path` that holds the new bytes, not yet synced; [`write_all`]
     /// syncs it and renames it into place, and dropping the output removes it otherwise.
     staged: Option<PathBuf>,
@@ -82,6 +85,7 @@ impl Output {
             digest: digest(&contents),
             contents,
             previous,
+            previous_key: None,
             staged: None,
             digest_only: false,
         }
@@ -100,6 +104,7 @@ impl Output {
             contents,
             digest,
             previous,
+            previous_key: None,
             staged: None,
             digest_only: false,
         }
@@ -138,6 +143,7 @@ impl Output {
             contents: Vec::new(),
             digest,
             previous,
+            previous_key: None,
             staged: Some(tmp),
             digest_only: false,
         };
@@ -157,6 +163,7 @@ impl Output {
             contents: Vec::new(),
             digest,
             previous,
+            previous_key: None,
             staged: None,
             digest_only: true,
         }
@@ -169,6 +176,7 @@ impl Output {
             contents: Vec::new(),
             digest,
             previous: Some(digest),
+            previous_key: None,
             staged: None,
             digest_only: false,
         }
@@ -187,6 +195,14 @@ impl Output {
             None if !self.contents.is_empty() || self.is_change() => Ok(self.contents.clone()),
             None => crate::walk::read_regular(&self.path),
         }
+    }
+
+    /// The output, with the key `stat` gave its file when the file had the digest
+    /// [`Output::previous`], if that key had settled ([`crate::known_files`]): [`write_all`]
+    /// then checks that the file is as docidx read it by `stat`ing it, not by hashing it again.
+    pub fn vouched(mut self, key: Option<FileKey>) -> Output {
+        self.previous_key = key;
+        self
     }
 
     /// Whether writing would change the file.
@@ -430,7 +446,11 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
 /// Whether `out` must be written: its file is still as docidx read it, and does not already
 /// hold the new contents. [`Error::Changed`] if it changed since.
 fn needs_writing(out: &Output) -> Result<bool> {
-    let now = digest_file(&out.path)?;
+    // A file whose settled key has not changed still has the bytes it had then.
+    let now = match out.previous_key {
+        Some(key) if FileKey::of_path(&out.path) == Some(key) => out.previous,
+        _ => digest_file(&out.path)?,
+    };
     if now == Some(out.digest) {
         return Ok(false);
     }
@@ -744,6 +764,31 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_vouched_output_is_checked_by_its_key_and_refused_once_the_key_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("INDEX.json");
+        fs::write(&path, "old").unwrap();
+        let key = FileKey::of_path(&path);
+        // A previous digest the file does not have: only a check by key lets it through, as
+        // hashing the file again would find it changed.
+        let unhashed = Some(digest(b"what the key vouches for"));
+        let out = Output::with_digest(path.clone(), "new", unhashed).vouched(key);
+        assert_eq!(write_all(&[out]).unwrap(), std::slice::from_ref(&path));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+
+        // Edited after its key was taken: the key no longer matches, so the file is hashed
+        // again and found changed. (An edit within the same tick of the file system's clock
+        // that keeps the size could keep the key; runs vouch only for settled keys.)
+        let key = FileKey::of_path(&path);
+        let previous = Some(digest(b"new"));
+        fs::write(&path, "edited by a person").unwrap();
+        let out = Output::with_digest(path.clone(), "newer", previous).vouched(key);
+        assert!(matches!(write_all(&[out]), Err(Error::Changed { .. })));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "edited by a person");
     }
 
     #[cfg(target_os = "linux")]

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::error::{Result, Warning};
 use crate::generate::{self, Frame, Known, Layout, Options, Plan};
 use crate::index::{self, Scan};
+use crate::known_files::FileKey;
 use crate::manifest::{self, Changes};
 use crate::output::{read_if_exists, Output, SpanReader};
 use crate::render::index_json::{self, Entry, Statistics};
@@ -25,16 +26,27 @@ use crate::render::index_md::{self, Detail, Lines};
 use crate::tokens;
 use crate::walk;
 
-/// The plan of a run where only docs changed since the stamp (`digests`: the outputs'
-/// digests, which match it), or `None` when the full path must run instead.
+/// The outputs as the run found them, in the order of [`Layout::outputs`].
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    /// Their digests, which match the stamp.
+    pub digests: &'a [[u8; 32]],
+    /// Their keys where they vouch for the digests ([`Output::vouched`]).
+    pub keys: &'a [Option<FileKey>],
+}
+
+/// The plan of a run where only docs changed since the stamp, or `None` when the full path
+/// must run instead.
 pub fn plan(
     config: &Config,
     layout: &Layout,
     options: &Options,
     stamp: &Stamp,
     scan: &Scan,
-    digests: &[[u8; 32]],
+    seen: Seen,
 ) -> Result<Option<Plan>> {
+    let Seen { digests, keys } = seen;
+    let key = |i: usize| keys.get(i).copied().flatten();
     if config.budget.is_some() || config.llms_txt || !config.cache {
         return Ok(None);
     }
@@ -208,9 +220,11 @@ pub fn plan(
             md.text.into_bytes(),
             md.digest,
             Some(digests[0]),
-        ),
-        json_output,
-        Output::with_digest(layout.manifest.clone(), manifest_text, Some(digests[2])),
+        )
+        .vouched(key(0)),
+        json_output.vouched(key(1)),
+        Output::with_digest(layout.manifest.clone(), manifest_text, Some(digests[2]))
+            .vouched(key(2)),
     ];
     let analysed = fresh.len();
     let record = (!options.check).then(|| Record {
