@@ -100,8 +100,8 @@ pub struct Scan {
     /// For each file of `discovery`, its key as `stat` saw it before it was read; all `None`
     /// when the cache is off.
     keys: Vec<Option<FileKey>>,
-    /// Whether the known files hold the docs recognised from them and no other.
-    only_recognised: bool,
+    /// How many files the known files record (0 without them).
+    recorded: usize,
     /// The files of `discovery` hashed without being recognised from the known files.
     unrecognised: Vec<usize>,
 }
@@ -159,13 +159,15 @@ impl Scan {
     /// The known files to record for the docs hashed ([`known_files::render`]), with the
     /// settled ones of a run that began at `started`; `None` when they are recorded already.
     pub fn known_files(&self, started: SystemTime) -> Option<String> {
-        // The lines would be the same when the file holds the docs recognised from it and no
-        // other doc could be recorded (say, the one doc that changed changed a moment ago).
+        // Worth writing again when a doc not recognised has settled, or when some recorded
+        // doc is gone. The line of a doc that changed a moment ago (too recently to record)
+        // can stay: its key no longer matches, so the next run reads that doc.
         let recordable = |&i: &usize| {
             let rel = &self.discovery.files[i].rel;
             self.keys[i].is_some_and(|key| known_files::recordable(rel, &key, started))
         };
-        if self.only_recognised && !self.unrecognised.iter().any(recordable) {
+        let gone = self.recorded > self.discovery.files.len();
+        if !gone && !self.unrecognised.iter().any(recordable) {
             return None;
         }
         let docs = self
@@ -196,7 +198,10 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
     let discovery = discovery?;
     let pool = thread_pool(root, config)?;
     let max = config.max_file_size;
-    let scanned: Vec<(Hashed, Option<FileKey>, bool)> = pool.install(|| {
+    // The docs hashed without being recognised, in no order until sorted below: rare in a
+    // warm run, and cheap beside reading a doc in any other.
+    let unrecognised = std::sync::Mutex::new(Vec::new());
+    let (hashes, keys): (Vec<Hashed>, Vec<Option<FileKey>>) = pool.install(|| {
         discovery
             .files
             .par_iter()
@@ -212,7 +217,7 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
                     _ => None,
                 };
                 if let Some(sha256) = recorded {
-                    return (Hashed::Sha256(sha256.to_owned()), key, true);
+                    return (Hashed::Sha256(sha256.to_owned()), key);
                 }
                 let read = if config.cache && known.is_none() {
                     walk::read_doc_keyed(&file.path, max, analyse::sha256_hex).map(|(c, k)| {
@@ -223,7 +228,11 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
                     walk::read_doc_with(&file.path, max, analyse::sha256_hex)
                 };
                 let hashed = match read {
-                    Ok(walk::Content::Bytes(sha256)) => Hashed::Sha256(sha256),
+                    Ok(walk::Content::Bytes(sha256)) => {
+                        let mut unrecognised = unrecognised.lock().expect("no thread panics");
+                        unrecognised.push(i);
+                        Hashed::Sha256(sha256)
+                    }
                     Ok(walk::Content::TooLarge(size)) => {
                         Hashed::Skipped(walk::too_large(&file.rel, size, max))
                     }
@@ -231,22 +240,18 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
                         Hashed::Unreadable(Warning::new(&file.rel, format!("cannot read: {e}")))
                     }
                 };
-                (hashed, key, false)
+                (hashed, key)
             })
-            .collect()
+            .unzip()
     });
-    let recognised = scanned.iter().filter(|(_, _, known)| *known).count();
-    let unrecognised = (scanned.iter().enumerate())
-        .filter(|(_, (hashed, _, known))| !known && matches!(hashed, Hashed::Sha256(_)))
-        .map(|(i, _)| i)
-        .collect();
-    let only_recognised = known.as_ref().map_or(0, KnownFiles::len) == recognised;
-    let (hashes, keys) = scanned.into_iter().map(|(h, k, _)| (h, k)).unzip();
+    let mut unrecognised = unrecognised.into_inner().expect("no thread panicked");
+    unrecognised.sort_unstable();
+    let recorded = known.as_ref().map_or(0, KnownFiles::len);
     Ok(Scan {
         discovery,
         hashes,
         keys,
-        only_recognised,
+        recorded,
         unrecognised,
     })
 }
