@@ -556,10 +556,13 @@ pub fn plan_outputs(
 
     let mut outputs = vec![md_output, json_output, manifest];
     if config.llms_txt {
-        outputs.push(Output::new(
-            layout.out_dir.join(LLMS_TXT),
-            llms_txt(&index, config, layout)?,
-        )?);
+        outputs.push(
+            Output::new(
+                layout.out_dir.join(LLMS_TXT),
+                llms_txt(&index, config, layout)?,
+            )?
+            .regenerable(),
+        );
     }
     let record = docs_digest.map(|docs_digest| Record {
         stamp: new_stamp(
@@ -701,6 +704,7 @@ impl ByDocs {
                 Output::streamed(manifest_path, manifest_previous, |w| {
                     manifest::write_sorted(w, docs())
                 })?
+                .regenerable()
             },
             docs_digest: for_cache.then(|| cache::docs_digest(docs())),
             doc_warnings: if for_cache {
@@ -774,6 +778,7 @@ pub(crate) fn json_output(
             spans = write(w)?;
             Ok(())
         })?
+        .regenerable()
     };
     Ok((output, spans))
 }

@@ -26,11 +26,15 @@ pub struct Output {
     /// The file's key when it had the digest `previous`, settled then ([`Output::vouched`]).
     previous_key: Option<FileKey>,
     /// A temporary file beside `path` that holds the new bytes, not yet synced; [`write_all`]
-    /// syncs it and renames it into place, and dropping the output removes it otherwise.
+    /// syncs it (unless [`Output::regenerable`]) and renames it into place, and dropping the
+    /// output removes it otherwise.
     staged: Option<PathBuf>,
     /// Whether the new bytes were only hashed: such an output can say whether it is a change
     /// but cannot be written.
     digest_only: bool,
+    /// Whether [`write_all`] syncs the new bytes to disk before they replace the old file
+    /// (all but [`Output::regenerable`] ones).
+    sync: bool,
 }
 
 impl Drop for Output {
@@ -88,6 +92,7 @@ impl Output {
             previous_key: None,
             staged: None,
             digest_only: false,
+            sync: true,
         }
     }
 
@@ -107,6 +112,7 @@ impl Output {
             previous_key: None,
             staged: None,
             digest_only: false,
+            sync: true,
         }
     }
 
@@ -146,6 +152,7 @@ impl Output {
             previous_key: None,
             staged: Some(tmp),
             digest_only: false,
+            sync: true,
         };
         if !out.is_change() {
             if let Some(tmp) = out.staged.take() {
@@ -166,6 +173,7 @@ impl Output {
             previous_key: None,
             staged: None,
             digest_only: true,
+            sync: true,
         }
     }
 
@@ -179,6 +187,7 @@ impl Output {
             previous_key: None,
             staged: None,
             digest_only: false,
+            sync: true,
         }
     }
 
@@ -202,6 +211,16 @@ impl Output {
     /// then checks that the file is as docidx read it by `stat`ing it, not by hashing it again.
     pub fn vouched(mut self, key: Option<FileKey>) -> Output {
         self.previous_key = key;
+        self
+    }
+
+    /// The output, marked as one docidx writes whole from the docs (`INDEX.json`, the
+    /// manifest, `llms.txt`): [`write_all`] replaces it atomically but does not wait for the
+    /// disk first. A crash soon after can lose its new bytes; the next run finds the file is
+    /// not what the cache recorded and writes it again. `INDEX.md`, whose hand-written parts
+    /// could be lost, is always synced.
+    pub fn regenerable(mut self) -> Output {
+        self.sync = false;
         self
     }
 
@@ -345,8 +364,8 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 /// Writes every output that changes something; returns the paths written.
 ///
 /// All or nothing, as far as the file system allows: every new file is first written in full
-/// to a temporary file beside its target, and only when all of them are on disk are they
-/// renamed into place. A write error (read-only folder, full disk) leaves every old output as
+/// to a temporary file beside its target (and synced to disk, unless [`Output::regenerable`]),
+/// and only when all of them are written are they renamed into place. A write error (read-only folder, full disk) leaves every old output as
 /// it was. An output whose file changed on disk since it was read is not written
 /// ([`Error::Changed`]), unless the file already holds exactly the new contents.
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
@@ -366,13 +385,14 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
                 .map(|out| {
                     scope.spawn(move || match &out.staged {
                         _ if out.digest_only => None,
+                        Some(tmp) if !out.sync => Some(Ok(tmp.clone())),
                         Some(tmp) => Some(
                             fs::File::open(tmp)
                                 .and_then(|f| f.sync_all())
                                 .map(|()| tmp.clone())
                                 .map_err(|e| Error::io(&out.path, e)),
                         ),
-                        None => Some(stage(&out.path, &out.contents, true)),
+                        None => Some(stage(&out.path, &out.contents, out.sync)),
                     })
                 })
                 .collect();
@@ -764,6 +784,21 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+
+        // Regenerable outputs, in memory and streamed, are not synced but replaced the same way.
+        let json = dir.path().join("INDEX.json");
+        let outputs = [
+            Output::new(path.clone(), "newer").unwrap().regenerable(),
+            Output::streamed(json.clone(), None, |w| w.write_all(b"{}"))
+                .unwrap()
+                .regenerable(),
+        ];
+        assert_eq!(write_all(&outputs).unwrap(), [path.clone(), json.clone()]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "newer");
+        assert_eq!(fs::read_to_string(&json).unwrap(), "{}");
+        drop(outputs);
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 2, "no temporary file is left behind");
     }
 
     #[cfg(unix)]

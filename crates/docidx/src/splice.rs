@@ -224,7 +224,8 @@ pub fn plan(
         .vouched(key(0)),
         json_output.vouched(key(1)),
         Output::with_digest(layout.manifest.clone(), manifest_text, Some(digests[2]))
-            .vouched(key(2)),
+            .vouched(key(2))
+            .regenerable(),
     ];
     let analysed = fresh.len();
     let record = (!options.check).then(|| Record {

@@ -418,7 +418,7 @@ pub fn plan(root: &Path, config: &Config, options: &Options) -> Result<Plan> {
         )
     } else {
         let text = manifest::render_sorted(new_manifest.iter().copied());
-        let output = Output::with_digest(manifest_path, text, manifest_previous);
+        let output = Output::with_digest(manifest_path, text, manifest_previous).regenerable();
         let digest = output.digest;
         (output, digest)
     };
