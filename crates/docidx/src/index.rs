@@ -104,6 +104,8 @@ pub struct Scan {
     recorded: usize,
     /// The files of `discovery` hashed without being recognised from the known files.
     unrecognised: Vec<usize>,
+    /// [`Scan::digest`], when the known files recognised every doc and hold no other.
+    digest: Option<String>,
 }
 
 #[derive(Debug)]
@@ -116,6 +118,9 @@ enum Hashed {
 impl Scan {
     /// [`crate::cache::docs_digest`] of the docs read.
     pub fn digest(&self) -> String {
+        if let Some(digest) = &self.digest {
+            return digest.clone();
+        }
         crate::cache::docs_digest(
             self.hashed()
                 .map(|(file, sha256)| (file.rel.as_str(), sha256)),
@@ -191,10 +196,18 @@ impl Scan {
 /// With the cache on, each doc is `stat`ed first, and one that the known files record with the
 /// same key ([`crate::known_files`]) is not read: its SHA-256 is the recorded one.
 pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
+    // While the tree is walked: the known files, and the digest of the docs as they record
+    // them, which is the scan's when they recognise every doc.
     let (discovery, known) = rayon::join(
         || walk::discover(root, config, not_docs),
-        || KnownFiles::load(root, config, known_files::Kind::Docs),
+        || {
+            KnownFiles::load(root, config, known_files::Kind::Docs).map(|known| {
+                let digest = known.docs_digest();
+                (known, digest)
+            })
+        },
     );
+    let (known, known_digest) = known.unzip();
     let discovery = discovery?;
     let pool = thread_pool(root, config)?;
     let max = config.max_file_size;
@@ -247,12 +260,17 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
     let mut unrecognised = unrecognised.into_inner().expect("no thread panicked");
     unrecognised.sort_unstable();
     let recorded = known.as_ref().map_or(0, KnownFiles::len);
+    // Every doc recognised, each from its own line, and no other line: the same docs.
+    let all_recognised = unrecognised.is_empty()
+        && recorded == hashes.len()
+        && hashes.iter().all(|h| matches!(h, Hashed::Sha256(_)));
     Ok(Scan {
         discovery,
         hashes,
         keys,
         recorded,
         unrecognised,
+        digest: known_digest.filter(|_| all_recognised),
     })
 }
 

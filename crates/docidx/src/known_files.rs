@@ -203,6 +203,15 @@ impl KnownFiles {
         self.lines.len()
     }
 
+    /// [`crate::cache::docs_digest`] of the files it records, with their SHA-256.
+    pub fn docs_digest(&self) -> String {
+        crate::cache::docs_digest(self.lines.iter().map(|&line| {
+            let start = line.0 as usize;
+            let sha256 = self.text.get(start..start + SHA256_HEX).unwrap_or_default();
+            (self.path(line), sha256)
+        }))
+    }
+
     /// Whether it records no file.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
@@ -320,6 +329,13 @@ mod tests {
         let mut grown = key(900);
         grown.size += 1;
         assert_eq!(known.sha256("a b.md", &grown, 1), None);
+        // The digest of the files recorded, as the scan would compute it from them.
+        let recorded = [("a b.md", a.as_str()), ("d.md", &d), ("e/e.md", &e)];
+        assert_eq!(known.docs_digest(), crate::cache::docs_digest(recorded));
+        assert_ne!(
+            known.docs_digest(),
+            crate::cache::docs_digest(recorded[1..].iter().copied())
+        );
     }
 
     #[test]
