@@ -452,7 +452,7 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     }
     let mut written = Vec::new();
     for (i, (tmp, path)) in renames.iter().enumerate() {
-        if let Err(e) = fs::rename(tmp, path) {
+        if let Err(e) = replace(tmp, path) {
             for (tmp, _) in &renames[i..] {
                 let _ = fs::remove_file(tmp);
             }
@@ -522,7 +522,7 @@ fn remove_stale_temps(path: &Path) {
 /// readers see the old file or the new one, never a part of one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let tmp = stage(path, contents, true)?;
-    fs::rename(&tmp, path).map_err(|e| {
+    replace(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
     })
@@ -540,11 +540,33 @@ pub fn write_atomic_unsynced_with(
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<[u8; 32]> {
     let (tmp, digest) = stage_with(path, false, render)?;
-    fs::rename(&tmp, path).map_err(|e| {
+    replace(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
     })?;
     Ok(digest)
+}
+
+/// Renames `tmp` over `path`. On Linux the file it replaces is held open across the rename
+/// and closed on a thread of its own: freeing its pages then happens beside the rest of the
+/// run, not in the rename (16 ms for the 28 MB `INDEX.json` of tldr). Held by `O_PATH`, which
+/// needs no permission to read and never waits on a named pipe.
+fn replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    let replaced = {
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH)
+            .open(path)
+            .ok()
+    };
+    fs::rename(tmp, path)?;
+    #[cfg(target_os = "linux")]
+    if let Some(file) = replaced {
+        crate::drop_in_background(file);
+    }
+    Ok(())
 }
 
 /// Writes `contents` in full (synced to disk if `sync`) to a new temporary file beside `path`,
@@ -824,6 +846,31 @@ mod tests {
         let out = Output::with_digest(path.clone(), "newer", previous).vouched(key);
         assert!(matches!(write_all(&[out]), Err(Error::Changed { .. })));
         assert_eq!(fs::read_to_string(&path).unwrap(), "edited by a person");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn replacing_holds_the_old_file_without_reading_it_or_waiting_on_a_pipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, path) = (dir.path().join("new"), dir.path().join("INDEX.json"));
+        // A named pipe in the output's place: opening it to read would wait for a writer.
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.unwrap().success());
+        fs::write(&tmp, "{}").unwrap();
+        replace(&tmp, &path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
+        // An old file nobody may read is replaced too; no new file leaves one behind.
+        fs::write(&tmp, "[]").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        replace(&tmp, &path).unwrap();
+        fs::write(&tmp, "new").unwrap();
+        replace(&tmp, &dir.path().join("absent")).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("absent")).unwrap(),
+            "new"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[cfg(target_os = "linux")]

@@ -112,9 +112,10 @@ pub fn render_body_of<'a>(
         folders.entry(parent_dir(path)).or_default().push(i);
     }
     // The docs in the order of the body, rendered on all cores a few hundred at a time (each
-    // run into one string), then joined in order with the folders' headings on one.
+    // run into one string), then joined in order with the folders' headings on one. Kept lines
+    // are copied once, straight into the body.
     let order: Vec<usize> = folders.values().flatten().copied().collect();
-    let runs: Vec<(String, Vec<usize>)> = order
+    let runs: Vec<(String, Vec<Result<usize, &str>>)> = order
         .par_chunks(256)
         .map(|run| {
             let mut text = String::new();
@@ -122,7 +123,10 @@ pub fn render_body_of<'a>(
             let mut scratch = String::new();
             for &i in run {
                 match docs[i].1 {
-                    Lines::Kept(kept) => text.push_str(kept),
+                    Lines::Kept(kept) => {
+                        ends.push(Err(kept));
+                        continue;
+                    }
                     Lines::Doc(doc) if newline == "\n" => {
                         doc_lines(&mut text, doc, index_dir, detail)
                     }
@@ -132,7 +136,7 @@ pub fn render_body_of<'a>(
                         text.push_str(&scratch.replace('\n', newline));
                     }
                 }
-                ends.push(text.len());
+                ends.push(Ok(text.len()));
             }
             (text, ends)
         })
@@ -148,7 +152,11 @@ pub fn render_body_of<'a>(
             with_newline(heading, newline)
         })
         .collect();
+    let kept: usize = (runs.iter().flat_map(|(_, ends)| ends))
+        .map(|end| end.map_or_else(str::len, |_| 0))
+        .sum();
     let size = runs.iter().map(|(t, _)| t.len()).sum::<usize>()
+        + kept
         + headings
             .iter()
             .map(|h| h.len() + newline.len())
@@ -157,10 +165,13 @@ pub fn render_body_of<'a>(
     let mut spans = vec![[0, 0]; docs.len()];
     // Walks the runs' docs in body order beside the folders.
     let mut rendered = runs.iter().flat_map(|(run, ends)| {
-        ends.iter().scan(0, move |start, &end| {
-            let lines = &run[*start..end];
-            *start = end;
-            Some(lines)
+        ends.iter().scan(0, move |start, &end| match end {
+            Ok(end) => {
+                let lines = &run[*start..end];
+                *start = end;
+                Some(lines)
+            }
+            Err(kept) => Some(kept),
         })
     });
     for (heading, docs) in headings.iter().zip(folders.values()) {
