@@ -808,6 +808,11 @@ impl Frame {
                 })
             }
         };
+        Frame::of_text(path, text, force)
+    }
+
+    /// [`Frame::of`] for an `INDEX.md` already known to be UTF-8.
+    pub fn of_text(path: &Path, text: Option<&str>, force: bool) -> Result<Frame> {
         let (before, after) = match text {
             None => (
                 format!("# Documentation index\n\n{BEGIN}\n"),

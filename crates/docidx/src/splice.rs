@@ -70,7 +70,7 @@ pub fn plan(
     let Ok(md_text) = std::str::from_utf8(&md_bytes) else {
         return Ok(None);
     };
-    let frame = Frame::of(&layout.index_md, Some(&md_bytes), options.force)?;
+    let frame = Frame::of_text(&layout.index_md, Some(md_text), options.force)?;
     if frame.newline != table.newline {
         return Ok(None);
     }
