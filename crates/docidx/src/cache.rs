@@ -409,12 +409,24 @@ fn parse_table(bytes: &[u8]) -> Option<Table> {
         .strip_prefix(TABLE_HEADER)?;
     let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
     let newline: String = serde_json::from_str(first.strip_prefix("newline ")?).ok()?;
-    // 38,405 lines on tldr: parsed on all cores, in order.
+    // 38,405 lines on tldr: parsed on all cores, in order, each straight into its place.
     use rayon::prelude::*;
-    let docs = rest
-        .par_lines()
-        .map(parse_table_line)
-        .collect::<Option<Vec<Entry>>>()?;
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', rest.as_bytes()).count() + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', rest.as_bytes()) {
+        lines.push(&rest[start..end]);
+        start = end + 1;
+    }
+    if start < rest.len() {
+        lines.push(&rest[start..]);
+    }
+    let mut docs = Vec::with_capacity(lines.len());
+    lines
+        .par_iter()
+        .with_min_len(1024)
+        .map(|line| parse_table_line(line))
+        .collect_into_vec(&mut docs);
+    let docs = docs.into_iter().collect::<Option<Vec<Entry>>>()?;
     Some(Table { newline, docs })
 }
 

@@ -475,6 +475,7 @@ pub fn plan_outputs(
     let navigation = frame.navigation(&index_dir);
     // Its digest tells whether it changes; its megabytes are not kept while the new one renders.
     let md_previous = existing.as_deref().map(crate::output::digest);
+    let index_len = existing.as_ref().map(Vec::len);
     drop(existing);
 
     // The counts of INDEX.md's blocks from the last run: one changed doc recounts its block.
@@ -491,6 +492,7 @@ pub fn plan_outputs(
             });
             let known = Known {
                 index: known_index.as_ref(),
+                index_len,
                 blocks: &blocks,
             };
             let (md, md_spans, budget_notes) =
@@ -899,6 +901,9 @@ fn llms_txt(index: &Index, config: &Config, layout: &Layout) -> Result<String> {
 pub(crate) struct Known<'a> {
     /// The count and SHA-256 of the `INDEX.md` the previous run wrote.
     pub index: Option<&'a (usize, String)>,
+    /// The length of the `INDEX.md` on disk, if any: a text of another length is not the one
+    /// [`Known::index`] describes, and is not hashed to find out.
+    pub index_len: Option<usize>,
     pub blocks: &'a tokens::BlockMemo,
 }
 
@@ -967,8 +972,13 @@ pub(crate) fn render_md(
     // Nothing changed since the previous run: the same bytes have the count it recorded.
     if let Some((tokens, sha256)) = known.index {
         let header = header(*tokens);
-        let digest = digest_of(&header);
-        if crate::output::hex(&digest) == *sha256 {
+        let len = before.len() + header.len() + body.len() + after.len();
+        // A text of another length is not the one recorded: it is not hashed to find out.
+        let digest = known
+            .index_len
+            .is_none_or(|known| known == len)
+            .then(|| digest_of(&header));
+        if let Some(digest) = digest.filter(|d| crate::output::hex(d) == *sha256) {
             // The blocks' counts stay in the cache for the next change.
             if body_then_after {
                 known.blocks.keep(encoding, &body);

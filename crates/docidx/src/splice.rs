@@ -140,6 +140,7 @@ pub fn plan(
         },
         frame.newline,
     );
+    let md_len = md_bytes.len();
     drop(md_bytes);
     let known_index = (!stamp.statistics.index_sha256.is_empty()).then(|| {
         (
@@ -181,6 +182,7 @@ pub fn plan(
             &frame,
             Known {
                 index: known_index.as_ref(),
+                index_len: Some(md_len),
                 blocks: &blocks,
             },
         );
