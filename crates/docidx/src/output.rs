@@ -365,9 +365,10 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 ///
 /// All or nothing, as far as the file system allows: every new file is first written in full
 /// to a temporary file beside its target (and synced to disk, unless [`Output::regenerable`]),
-/// and only when all of them are written are they renamed into place. A write error (read-only folder, full disk) leaves every old output as
-/// it was. An output whose file changed on disk since it was read is not written
-/// ([`Error::Changed`]), unless the file already holds exactly the new contents.
+/// and only when all of them are written are they renamed into place. A write error
+/// (read-only folder, full disk) leaves every old output as it was. An output whose file
+/// changed on disk since it was read is not written ([`Error::Changed`]), unless the file
+/// already holds exactly the new contents.
 pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     use rayon::prelude::*;
     for out in outputs {
@@ -375,9 +376,10 @@ pub fn write_all(outputs: &[Output]) -> Result<Vec<PathBuf>> {
     }
     let changes: Vec<&Output> = outputs.iter().filter(|o| o.is_change()).collect();
     // Each new file is written beside its target (or, if streamed already, synced) while each
-    // target is hashed again on the pool: one that changed since docidx read it is never
-    // overwritten. Writing and syncing mostly wait on the disk, so they have threads of their
-    // own rather than holding up the pool's.
+    // target is checked again on the pool (by its key where that vouches for it, by hashing it
+    // otherwise): one that changed since docidx read it is never overwritten. Writing and
+    // syncing mostly wait on the disk, so they have threads of their own rather than holding
+    // up the pool's.
     let (checked, mut staged): (Vec<Result<bool>>, Vec<Option<Result<PathBuf>>>) =
         std::thread::scope(|scope| {
             let staging: Vec<_> = changes
