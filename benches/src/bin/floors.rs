@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use docidx::walk::DocFile;
+use docidx::walk::{DocFile, Folders};
 use docidx::{Config, Encoding};
 
 const USAGE: &str = "usage: floors TREE [--encoding o200k|cl100k] [--threads N] [--repeat R]";
@@ -93,19 +93,24 @@ fn walk(root: &Path, threads: usize) -> docidx::Result<Vec<DocFile>> {
     Ok(docidx::walk::discover(root, &config, &[layout.index_md_rel()])?.files)
 }
 
-/// Runs `work` on every item, spread over `threads` fresh threads; returns the sum of its
-/// results.
-fn each<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync) -> usize {
+/// Runs `work` on every item, spread over `threads` fresh threads, each with its own
+/// [`Folders`] (as `generate`'s threads look docs up); returns the sum of its results.
+fn each<T: Sync>(
+    items: &[T],
+    threads: usize,
+    work: impl Fn(&mut Folders, &T) -> usize + Sync,
+) -> usize {
     let next = AtomicUsize::new(0);
     let total = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 let mut sum = 0;
+                let mut folders = Folders::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
-                    sum += work(item);
+                    sum += work(&mut folders, item);
                 }
                 total.fetch_add(sum, Ordering::Relaxed);
             });
@@ -116,8 +121,8 @@ fn each<T: Sync>(items: &[T], threads: usize, work: impl Fn(&T) -> usize + Sync)
 
 /// Reads and hashes every file the way `generate` does (its reader, SHA-256 as hex); returns
 /// the bytes read.
-fn read_and_hash(file: &DocFile) -> usize {
-    let read = docidx::walk::read_doc_with(&file.path, u64::MAX, |bytes| {
+fn read_and_hash(folders: &mut Folders, file: &DocFile) -> usize {
+    let read = docidx::walk::read_doc_with(folders, &file.path, u64::MAX, |bytes| {
         std::hint::black_box(docidx::analyse::sha256_hex(bytes));
         bytes.len()
     });
@@ -131,8 +136,8 @@ fn read_and_hash(file: &DocFile) -> usize {
 /// `threads` threads; returns how many were regular files.
 fn walk_stat(root: &Path, threads: usize) -> docidx::Result<usize> {
     let files = walk(root, threads)?;
-    Ok(each(&files, threads, |file| {
-        usize::from(std::fs::metadata(&file.path).is_ok_and(|m| m.is_file()))
+    Ok(each(&files, threads, |folders, file| {
+        usize::from(folders.key(&file.path).is_some())
     }))
 }
 
@@ -184,7 +189,7 @@ fn count_all(
     threads: usize,
     count: fn(Encoding, &str) -> usize,
 ) -> usize {
-    each(texts, threads, |t| count(encoding, t))
+    each(texts, threads, |_, t| count(encoding, t))
 }
 
 /// bpe-openai's own count, without docidx's memo: the tokenizer's rate.

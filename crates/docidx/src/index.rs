@@ -220,9 +220,9 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
             .par_iter()
             .with_max_len(FILES_PER_TASK)
             .enumerate()
-            .map(|(i, file)| {
+            .map_init(walk::Folders::default, |folders, (i, file)| {
                 // With known files, `stat` first; without, the key comes from the open doc.
-                let mut key = known.as_ref().and_then(|_| FileKey::of_path(&file.path));
+                let mut key = known.as_ref().and_then(|_| folders.key(&file.path));
                 let recorded = match (&known, &key) {
                     (Some(known), Some(key)) if key.size() <= max => {
                         known.sha256(&file.rel, key, i)
@@ -233,12 +233,14 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
                     return (Hashed::Sha256(sha256.to_owned()), key);
                 }
                 let read = if config.cache && known.is_none() {
-                    walk::read_doc_keyed(&file.path, max, analyse::sha256_hex).map(|(c, k)| {
-                        key = k;
-                        c
-                    })
+                    walk::read_doc_keyed(folders, &file.path, max, analyse::sha256_hex).map(
+                        |(c, k)| {
+                            key = k;
+                            c
+                        },
+                    )
                 } else {
-                    walk::read_doc_with(&file.path, max, analyse::sha256_hex)
+                    walk::read_doc_with(folders, &file.path, max, analyse::sha256_hex)
                 };
                 let hashed = match read {
                     Ok(walk::Content::Bytes(sha256)) => {
@@ -325,7 +327,7 @@ pub fn build(
             .par_iter()
             .with_max_len(FILES_PER_TASK)
             .enumerate()
-            .map(|(i, file)| {
+            .map_init(walk::Folders::default, |folders, (i, file)| {
                 PROGRESS.done.fetch_add(1, Ordering::Relaxed);
                 match hashes.as_ref().map(|h| &h[i]) {
                     Some(Hashed::Sha256(sha256)) => {
@@ -346,12 +348,12 @@ pub fn build(
                 };
                 let max = config.max_file_size;
                 let (analysed, key) = if want_keys {
-                    match walk::read_doc_keyed(&file.path, max, analyse) {
+                    match walk::read_doc_keyed(folders, &file.path, max, analyse) {
                         Ok((content, key)) => (Ok(content), key),
                         Err(e) => (Err(e), None),
                     }
                 } else {
-                    (walk::read_doc_with(&file.path, max, analyse), None)
+                    (walk::read_doc_with(folders, &file.path, max, analyse), None)
                 };
                 let outcome = match analysed {
                     Ok(walk::Content::Bytes(Ok((doc, warnings)))) => {

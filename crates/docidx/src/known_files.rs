@@ -85,6 +85,17 @@ impl FileKey {
         }
     }
 
+    /// The key of a file as `statx` gives it: the same as [`FileKey::of`] its metadata.
+    #[cfg(target_os = "linux")]
+    pub fn of_statx(stat: &rustix::fs::Statx) -> FileKey {
+        FileKey {
+            size: stat.stx_size,
+            modified: (stat.stx_mtime.tv_sec, stat.stx_mtime.tv_nsec.into()),
+            changed: (stat.stx_ctime.tv_sec, stat.stx_ctime.tv_nsec.into()),
+            inode: stat.stx_ino,
+        }
+    }
+
     /// The key of the file at `path` (through symlinks), if it is a regular file.
     pub fn of_path(path: &Path) -> Option<FileKey> {
         std::fs::metadata(path)

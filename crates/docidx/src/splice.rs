@@ -348,11 +348,16 @@ fn analyse_changed(
         changed
             .par_iter()
             .map(|file| {
-                let analysed = walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
-                    // The warnings returned are the doc's own (`Doc::path_warnings`).
-                    let sha256 = analyse::sha256_hex(bytes);
-                    analyse::analyse_hashed(&file.rel, bytes, sha256, &settings).0
-                });
+                let analysed = walk::read_doc_with(
+                    &mut walk::Folders::default(),
+                    &file.path,
+                    config.max_file_size,
+                    |bytes| {
+                        // The warnings returned are the doc's own (`Doc::path_warnings`).
+                        let sha256 = analyse::sha256_hex(bytes);
+                        analyse::analyse_hashed(&file.rel, bytes, sha256, &settings).0
+                    },
+                );
                 match analysed {
                     Ok(walk::Content::Bytes(doc)) => Some(doc),
                     _ => None,

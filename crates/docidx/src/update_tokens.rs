@@ -547,14 +547,20 @@ fn hash_docs(
             .files
             .par_iter()
             .with_max_len(crate::index::FILES_PER_TASK)
-            .map(|file| {
-                match walk::read_doc_with(&file.path, config.max_file_size, |bytes| {
-                    let sha = analyse::sha256_hex(bytes);
-                    let count = wanted
-                        .contains(file.rel.as_str())
-                        .then(|| count_bytes(encoding, &file.rel, bytes));
-                    (sha, count)
-                }) {
+            .map_init(
+                walk::Folders::default,
+                |folders, file| match walk::read_doc_with(
+                    folders,
+                    &file.path,
+                    config.max_file_size,
+                    |bytes| {
+                        let sha = analyse::sha256_hex(bytes);
+                        let count = wanted
+                            .contains(file.rel.as_str())
+                            .then(|| count_bytes(encoding, &file.rel, bytes));
+                        (sha, count)
+                    },
+                ) {
                     Err(e) => (
                         file.rel.clone(),
                         Some(Err(format!("cannot read: {e}"))),
@@ -571,8 +577,8 @@ fn hash_docs(
                         };
                         (file.rel.clone(), Some(Ok((sha, count))), warning)
                     }
-                }
-            })
+                },
+            )
             .collect()
     });
     let mut out = Hashed {

@@ -36,25 +36,100 @@ pub enum Content<T> {
 ///
 /// The bytes go into a buffer each thread keeps, so reading tens of thousands of small files
 /// costs no allocation and no `stat` each: an open, two reads (the second finds the end) and
-/// a close.
+/// a close. The doc is opened in its folder as `folders` keeps it open ([`Folders`]).
 pub fn read_doc_with<T>(
+    folders: &mut Folders,
     path: &Path,
     max: u64,
     use_bytes: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<Content<T>> {
-    read_open_doc(open_to_read(path)?, max, use_bytes)
+    read_open_doc(folders.open_to_read(path)?, max, use_bytes)
 }
 
 /// [`read_doc_with`], and the doc's [`FileKey`] as `fstat` gives it once the doc is open and
 /// before it is read (for [`crate::known_files`]; no path is looked up again).
 pub fn read_doc_keyed<T>(
+    folders: &mut Folders,
     path: &Path,
     max: u64,
     use_bytes: impl FnOnce(&[u8]) -> T,
 ) -> std::io::Result<(Content<T>, Option<FileKey>)> {
-    let file = open_to_read(path)?;
+    let file = folders.open_to_read(path)?;
     let key = file.metadata().ok().and_then(|meta| FileKey::of(&meta));
     Ok((read_open_doc(file, max, use_bytes)?, key))
+}
+
+/// Docs looked up by their name in their folder, the folder of the last one kept open.
+///
+/// A `stat` or an `open` by a doc's full path looks up each folder on the way again: on
+/// tldr, five lookups per doc, most of the kernel's time in a warm run. Docs come in path
+/// order, so the folder opened for one serves the next ones too. Elsewhere than on Linux, or
+/// where the folder cannot be opened, a doc is looked up by its full path.
+#[derive(Debug, Default)]
+pub struct Folders {
+    #[cfg(target_os = "linux")]
+    last: Option<(PathBuf, std::os::fd::OwnedFd)>,
+}
+
+impl Folders {
+    /// The key of the regular file at `path` (through symlinks), as [`FileKey::of_path`] gives it.
+    pub fn key(&mut self, path: &Path) -> Option<FileKey> {
+        #[cfg(target_os = "linux")]
+        if let Some((folder, name)) = self.folder(path) {
+            use rustix::fs::{statx, AtFlags, FileType, StatxFlags};
+            match statx(folder, name, AtFlags::empty(), StatxFlags::BASIC_STATS) {
+                Ok(stat) => {
+                    let kind = FileType::from_raw_mode(stat.stx_mode.into());
+                    return (kind == FileType::RegularFile).then(|| FileKey::of_statx(&stat));
+                }
+                // A kernel without `statx` (before 4.11): by the path, as the standard
+                // library falls back.
+                Err(rustix::io::Errno::NOSYS) => {}
+                Err(_) => return None,
+            }
+        }
+        FileKey::of_path(path)
+    }
+
+    /// Opens the doc at `path` to read it ([`open_to_read`]).
+    fn open_to_read(&mut self, path: &Path) -> std::io::Result<std::fs::File> {
+        #[cfg(target_os = "linux")]
+        if let Some((folder, name)) = self.folder(path) {
+            return open_to_read_with(|no_atime| {
+                use rustix::fs::{Mode, OFlags};
+                let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+                if no_atime {
+                    flags |= OFlags::NOATIME;
+                }
+                Ok(rustix::fs::openat(folder, name, flags, Mode::empty())?.into())
+            });
+        }
+        open_to_read(path)
+    }
+
+    /// The open folder of `path` (opened first if it is not the last one's), and the name
+    /// to look up in it; `None` if the folder cannot be opened.
+    #[cfg(target_os = "linux")]
+    fn folder<'a>(
+        &mut self,
+        path: &'a Path,
+    ) -> Option<(std::os::fd::BorrowedFd<'_>, &'a std::ffi::OsStr)> {
+        use std::os::fd::AsFd;
+        let (parent, name) = (path.parent()?, path.file_name()?);
+        if self.last.as_ref().is_none_or(|(last, _)| last != parent) {
+            self.last = None;
+            let folder = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(folder, flags, Mode::empty()).ok()?;
+            self.last = Some((parent.to_path_buf(), fd));
+        }
+        self.last.as_ref().map(|(_, fd)| (fd.as_fd(), name))
+    }
 }
 
 /// The body of [`read_doc_with`], for a doc already open.
@@ -114,23 +189,35 @@ fn open_to_read(path: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        use std::sync::atomic::{AtomicBool, Ordering};
-        /// Cleared once a file turns out to belong to someone else.
-        static NO_ATIME: AtomicBool = AtomicBool::new(true);
-        if NO_ATIME.load(Ordering::Relaxed) {
-            let opened = options
+        open_to_read_with(|no_atime| {
+            let atime = if no_atime { libc::O_NOATIME } else { 0 };
+            options
                 .clone()
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOATIME)
-                .open(path);
-            match opened {
-                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-                    NO_ATIME.store(false, Ordering::Relaxed)
-                }
-                opened => return opened,
+                .custom_flags(libc::O_NONBLOCK | atime)
+                .open(path)
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    options.open(path)
+}
+
+/// `open(no_atime)`, with `O_NOATIME` as long as no file turned out to belong to someone else.
+#[cfg(target_os = "linux")]
+fn open_to_read_with(
+    mut open: impl FnMut(bool) -> std::io::Result<std::fs::File>,
+) -> std::io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Cleared once a file turns out to belong to someone else.
+    static NO_ATIME: AtomicBool = AtomicBool::new(true);
+    if NO_ATIME.load(Ordering::Relaxed) {
+        match open(true) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                NO_ATIME.store(false, Ordering::Relaxed)
             }
+            opened => return opened,
         }
     }
-    options.open(path)
+    open(false)
 }
 
 /// Opens a file to read it, refusing anything but a regular file (through symlinks): a named
@@ -524,7 +611,8 @@ mod tests {
                 let path = dir.path().join(format!("{max}-{i}.md"));
                 let bytes: Vec<u8> = (0..size).map(|b| (b % 251) as u8).collect();
                 std::fs::write(&path, &bytes).unwrap();
-                let read = read_doc_with(&path, max, |b| b.to_vec()).unwrap();
+                let read =
+                    read_doc_with(&mut Folders::default(), &path, max, |b| b.to_vec()).unwrap();
                 match read {
                     Content::Bytes(read) => {
                         assert!(size as u64 <= max, "{size} over {max}");
@@ -537,8 +625,58 @@ mod tests {
                 }
             }
         }
-        let missing = read_doc_with(&dir.path().join("none.md"), 10, |_| ());
+        let missing = read_doc_with(
+            &mut Folders::default(),
+            &dir.path().join("none.md"),
+            10,
+            |_| (),
+        );
         assert!(missing.is_err());
+    }
+
+    /// Looked up in their folder, files give the key and the bytes that their full paths give,
+    /// whichever folder was open before; what is not a regular file has no key.
+    #[test]
+    fn docs_looked_up_in_their_folder_are_the_files_their_paths_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for folder in ["a", "b", "a/c"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        let files = ["a/1.md", "a/2.md", "b/1.md", "a/c/1.md", "a/3.md"];
+        for (i, rel) in files.iter().enumerate() {
+            std::fs::write(root.join(rel), format!("doc {i}: {rel}")).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("../b/1.md", root.join("a/link.md")).unwrap();
+        let mut folders = Folders::default();
+        for rel in files.iter().chain(&["a/link.md", "b/1.md", "a/1.md"]) {
+            let path = root.join(rel);
+            if !path.exists() {
+                continue;
+            }
+            assert_eq!(folders.key(&path), FileKey::of_path(&path), "{rel}");
+            assert!(folders.key(&path).is_some(), "{rel}");
+            let read = read_doc_with(&mut folders, &path, 100, |b| b.to_vec()).unwrap();
+            let Content::Bytes(read) = read else {
+                panic!("{rel} is small")
+            };
+            assert_eq!(read, std::fs::read(&path).unwrap(), "{rel}");
+        }
+        assert_eq!(folders.key(&root.join("a/c")), None);
+        assert_eq!(folders.key(&root.join("a/none.md")), None);
+        assert_eq!(folders.key(&root.join("none/1.md")), None);
+        assert!(read_doc_with(&mut folders, &root.join("b/none.md"), 100, |_| ()).is_err());
+        // A bare name is looked up in the current folder.
+        let here = std::env::current_dir().unwrap();
+        let name = std::fs::read_dir(&here)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_file())
+            .expect("a file in the current folder");
+        let bare = Path::new(name.file_name().unwrap());
+        assert_eq!(folders.key(bare), FileKey::of_path(bare));
+        assert!(folders.key(bare).is_some());
     }
 
     #[test]
