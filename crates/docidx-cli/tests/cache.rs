@@ -173,7 +173,7 @@ fn update_tokens_check_passes_on_an_unchanged_tree_and_writing_drops_the_stamp()
     let dir = tree("update-tokens");
     let root = dir.path();
     ok(docidx(root, &["generate", "-q", "--force"]));
-    let stamp = root.join(".docidx-cache/stamp-v2.json");
+    let stamp = root.join(".docidx-cache/stamp-v3.json");
     assert!(stamp.exists());
     let before = docidx(root, &["update-tokens", "--check"]);
     let no_cache = docidx(root, &["update-tokens", "--check", "--no-cache"]);
@@ -228,12 +228,13 @@ fn validate_of_an_unchanged_tree_takes_links_and_anchors_from_the_cache() {
     let emptied = serde_json::to_string(&emptied).unwrap();
     fs::write(&links, &emptied).unwrap();
     // The stamp names the links file it was written with.
-    let stamp_path = root.join(".docidx-cache/stamp-v2.json");
+    let stamp_path = root.join(".docidx-cache/stamp-v3.json");
     let mut stamp: serde_json::Value =
         serde_json::from_slice(&fs::read(&stamp_path).unwrap()).unwrap();
     let honest_links = stamp["links"].as_str().unwrap().to_string();
-    assert_eq!(honest_links, docidx::analyse::sha256_hex(text.as_bytes()));
-    stamp["links"] = docidx::analyse::sha256_hex(emptied.as_bytes()).into();
+    let digest = |bytes: &[u8]| docidx::output::hex(&docidx::output::digest(bytes));
+    assert_eq!(honest_links, digest(text.as_bytes()));
+    stamp["links"] = digest(emptied.as_bytes()).into();
     fs::write(&stamp_path, stamp.to_string()).unwrap();
     let count = |json: &str| json.matches("broken-anchor").count();
     assert!(count(&run(&[])) > count(&honest), "{honest}");
@@ -411,7 +412,7 @@ fn block_counts_survive_a_run_that_knew_the_whole_count() {
     let dir = tree("nested");
     let root = dir.path();
     let blocks = || -> usize {
-        let text = fs::read(root.join(".docidx-cache/index-blocks-v1.json")).unwrap();
+        let text = fs::read(root.join(".docidx-cache/index-blocks-v2.json")).unwrap();
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&text).unwrap();
         map.len()
@@ -421,7 +422,7 @@ fn block_counts_survive_a_run_that_knew_the_whole_count() {
     assert!(counted > 1, "{counted}");
     // Without the stamp the next run takes the full path, where INDEX.json knows the count of
     // the INDEX.md it writes: the blocks' counts must stay for the next change.
-    fs::remove_file(root.join(".docidx-cache/stamp-v2.json")).unwrap();
+    fs::remove_file(root.join(".docidx-cache/stamp-v3.json")).unwrap();
     ok(docidx(root, &["generate", "-q"]));
     assert_eq!(blocks(), counted);
 }
@@ -543,19 +544,19 @@ fn docs_are_recognised_by_stat_once_settled_and_a_rewrite_keeping_size_and_time_
 fn outputs_are_recognised_by_stat_once_settled_and_an_edit_keeping_size_and_time_is_seen() {
     let dir = tree("nested");
     let root = dir.path();
-    let known = root.join(".docidx-cache/outputs-v1.txt");
+    let known = root.join(".docidx-cache/outputs-v2.txt");
     ok(docidx(root, &["generate", "-q"]));
     let generated = outputs(root);
     // Outputs just written are not recorded: the next run hashes them.
     assert!(!known.exists());
     std::thread::sleep(SETTLED);
-    // A run that finds them as the stamp says, and settled, records them with their SHA-256.
+    // A run that finds them as the stamp says, and settled, records them with their digests.
     ok(docidx(root, &["generate", "--check"]));
     assert!(!known.exists(), "--check only reads the cache");
     ok(docidx(root, &["generate", "-q"]));
     let lines = fs::read_to_string(&known).unwrap();
     let stamp: serde_json::Value =
-        serde_json::from_slice(&fs::read(root.join(".docidx-cache/stamp-v2.json")).unwrap())
+        serde_json::from_slice(&fs::read(root.join(".docidx-cache/stamp-v3.json")).unwrap())
             .unwrap();
     let mut recorded: Vec<(&str, &str)> = lines
         .lines()

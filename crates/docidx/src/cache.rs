@@ -1,12 +1,12 @@
 //! The run cache in `ROOT/.docidx-cache/`: what the last run that wrote the outputs saw, so
 //! that a tree where nothing changed is recognised by walking and hashing it alone, without
-//! reading the previous `INDEX.json` or rendering anything. The SHA-256 of the docs and of the
-//! outputs come from [`crate::known_files`] when `stat` shows them unchanged, from reading them
-//! otherwise.
+//! reading the previous `INDEX.json` or rendering anything. The SHA-256 of the docs and the
+//! digests of the outputs ([`crate::output::digest`]) come from [`crate::known_files`] when
+//! `stat` shows them unchanged, from reading them otherwise.
 //!
 //! Besides the known files (one record for the docs, one for the outputs), it holds four files:
 //! - The [`Stamp`]: the docidx version, a digest of the settings, a digest of every doc's path
-//!   and SHA-256, the SHA-256 of every output as written, and the totals and warnings that run
+//!   and SHA-256, the digest of every output as written, and the totals and warnings that run
 //!   reported. A run may trust its outputs as they are when all of those still match.
 //! - The [`Table`] of the docs: each one's SHA-256, totals, and where its entries are in the
 //!   outputs, so a run where only docs changed copies the others' entries
@@ -38,13 +38,15 @@ use crate::render::index_json::Statistics;
 /// The cache folder, directly under the root.
 pub const CACHE_DIR: &str = ".docidx-cache";
 /// The stamp's file name; the number changes when its shape does.
-const STAMP_FILE: &str = "stamp-v2.json";
+const STAMP_FILE: &str = "stamp-v3.json";
 /// The docs as the link rules need them ([`LinkFacts`]), written with the stamp.
 const LINKS_FILE: &str = "links-v2.json";
 /// The token counts of `INDEX.md`'s blocks, by digest of encoding and block.
-const BLOCKS_FILE: &str = "index-blocks-v1.json";
+const BLOCKS_FILE: &str = "index-blocks-v2.json";
 /// Each doc's totals and where its entries are in the outputs ([`Table`]).
 const TABLE_FILE: &str = "docs-v1.txt";
+/// Files of the cache's earlier shapes, removed when it is written.
+const SUPERSEDED: [&str; 3] = ["stamp-v2.json", "index-blocks-v1.json", "outputs-v1.txt"];
 
 /// What a run that wrote the outputs saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,7 +57,7 @@ pub struct Stamp {
     pub settings: String,
     /// [`docs_digest`] of the docs it indexed.
     pub docs: String,
-    /// Root-relative path and SHA-256 (hex) of every output as written.
+    /// Root-relative path and [`crate::output::digest`] (hex) of every output as written.
     pub outputs: Vec<(String, String)>,
     /// The totals it reported.
     pub statistics: Statistics,
@@ -64,7 +66,7 @@ pub struct Stamp {
     pub warnings: Vec<(String, Option<usize>, String)>,
     /// What that run left out of `INDEX.md` to meet the budget.
     pub budget_notes: Vec<String>,
-    /// The SHA-256 (hex) of the links file written with it (set by [`store`]).
+    /// The [`crate::output::digest`] (hex) of the links file written with it (set by [`store`]).
     #[serde(default)]
     pub links: String,
 }
@@ -102,10 +104,10 @@ pub fn settings_key(config: &Config, layout: &Layout) -> String {
     crate::analyse::sha256_hex(text.as_bytes())
 }
 
-/// A digest of the docs' root-relative paths and SHA-256 (hex), in path order.
+/// A digest of the docs' root-relative paths and SHA-256 (hex), in path order (BLAKE3, as
+/// [`crate::output::digest`]).
 pub fn docs_digest<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    use sha2::Digest;
-    let mut hasher = sha2::Sha256::new();
+    let mut hasher = blake3::Hasher::new();
     // Hashed a block at a time: four small updates per doc cost more than the hashing.
     let mut block = Vec::with_capacity(1 << 16);
     for (path, sha256) in docs {
@@ -119,7 +121,7 @@ pub fn docs_digest<'a>(docs: impl IntoIterator<Item = (&'a str, &'a str)>) -> St
         }
     }
     hasher.update(&block);
-    crate::output::hex(&hasher.finalize())
+    crate::output::hex(hasher.finalize().as_bytes())
 }
 
 /// The cache folder if it is a plain folder: a symlink (which could lead out of the tree) or a
@@ -150,7 +152,7 @@ pub fn load(root: &Path, config: &Config, settings: &str) -> Option<Stamp> {
 /// The outputs as a run found them, each with the bytes the stamp recorded.
 #[derive(Debug)]
 pub struct SeenOutputs {
-    /// Each output's SHA-256, in the order of [`Layout::outputs`].
+    /// Each output's [`crate::output::digest`], in the order of [`Layout::outputs`].
     pub digests: Vec<[u8; 32]>,
     /// Each output's path and key, in the same order.
     seen: Vec<SeenOutput>,
@@ -228,7 +230,7 @@ pub fn outputs_match(
             // The key before the bytes: a write after it changes the key the next run sees.
             let key = FileKey::of_path(&full);
             let recorded = match (&known, &key) {
-                (Some(known), Some(key)) => known.sha256(rel, key, 0),
+                (Some(known), Some(key)) => known.digest(rel, key, 0),
                 _ => None,
             };
             let (digest, recognised) = match recorded {
@@ -253,7 +255,7 @@ pub fn outputs_match(
     Some(SeenOutputs { digests, seen })
 }
 
-/// The 32 bytes of a SHA-256 written in hex.
+/// The 32 bytes of a digest written in hex.
 fn unhex(hex: &str) -> Option<[u8; 32]> {
     let mut digest = [0; 32];
     if hex.len() != 64 {
@@ -300,7 +302,7 @@ struct LinkFacts {
 /// is not the one written with the stamp.
 pub fn load_link_docs(root: &Path, stamp: &Stamp) -> Option<Vec<Doc>> {
     let bytes = read(root, LINKS_FILE)?;
-    if crate::analyse::sha256_hex(&bytes) != stamp.links {
+    if crate::output::hex(&crate::output::digest(&bytes)) != stamp.links {
         return None;
     }
     let facts: Vec<LinkFacts> = serde_json::from_slice(&bytes).ok()?;
@@ -487,9 +489,9 @@ pub struct Record {
 pub struct Spliced {
     /// The last run's table.
     pub table: Table,
-    /// The SHA-256 (hex) of the last run's links file, which the table's `links` spans point
+    /// The digest (hex) of the last run's links file, which the table's `links` spans point
     /// into ([`Stamp::links`]).
-    pub links_sha256: String,
+    pub links_digest: String,
     /// Each doc in path order.
     pub rows: Vec<Row>,
     /// The docs analysed afresh.
@@ -637,6 +639,9 @@ pub fn store<'a>(
     }
     let written = (|| -> std::io::Result<StampToWrite> {
         let dir = folder_to_write(root)?;
+        for name in SUPERSEDED {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
         let fresh = |doc: &Doc, out: &mut Vec<u8>| {
             serde_json::to_writer(out, &Facts::of(doc)).expect("facts serialize")
         };
@@ -657,7 +662,7 @@ pub fn store<'a>(
         let old = match &record.spliced {
             Some(spliced) => {
                 let old = read(root, LINKS_FILE).unwrap_or_default();
-                if crate::analyse::sha256_hex(&old) != spliced.links_sha256 {
+                if crate::output::hex(&crate::output::digest(&old)) != spliced.links_digest {
                     return Err(std::io::Error::other("the links file changed"));
                 }
                 old
@@ -665,7 +670,7 @@ pub fn store<'a>(
             None => Vec::new(),
         };
         // Not synced: a cache file lost in a crash costs the next run time, nothing else (the
-        // stamp is checked against the outputs' bytes). Returns the SHA-256 of what it wrote.
+        // stamp is checked against the outputs' bytes). Returns the digest of what it wrote.
         let atomic =
             |name: &str, render: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>| {
                 crate::output::write_atomic_unsynced_with(&dir.join(name), render)
@@ -673,7 +678,7 @@ pub fn store<'a>(
             };
         // Everything else first: the stamp vouches for it.
         let mut facts = Vec::new();
-        let links_sha256 = atomic(LINKS_FILE, &mut |w| {
+        let links_digest = atomic(LINKS_FILE, &mut |w| {
             facts = write_serialized(w, rows, true, |k, out| {
                 match doc_of(k)? {
                     Source::Doc(doc) => fresh(doc, out),
@@ -689,7 +694,7 @@ pub fn store<'a>(
             })?;
             Ok(())
         })?;
-        let links_sha256 = crate::output::hex(&links_sha256);
+        let links_digest = crate::output::hex(&links_digest);
         drop(old);
         atomic(TABLE_FILE, &mut |w| {
             let mut header = Vec::new();
@@ -706,7 +711,7 @@ pub fn store<'a>(
             serde_json::to_writer(w, &record.index_blocks).map_err(std::io::Error::other)
         })?;
         let stamp = Stamp {
-            links: links_sha256,
+            links: links_digest,
             ..record.stamp.clone()
         };
         let mut text = serde_json::to_vec(&stamp).expect("a stamp serializes");
@@ -816,7 +821,8 @@ mod tests {
             joined.extend_from_slice(format!("{path}\0{sha256}\n").as_bytes());
         }
         let pairs = docs.iter().map(|(p, s)| (p.as_str(), s.as_str()));
-        assert_eq!(docs_digest(pairs), crate::analyse::sha256_hex(&joined));
-        assert_eq!(docs_digest([]), crate::analyse::sha256_hex(b""));
+        let digest = |bytes: &[u8]| crate::output::hex(&crate::output::digest(bytes));
+        assert_eq!(docs_digest(pairs), digest(&joined));
+        assert_eq!(docs_digest([]), digest(b""));
     }
 }

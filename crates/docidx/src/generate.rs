@@ -499,11 +499,12 @@ pub fn plan_outputs(
                 render_md_within_budget(&index, &index_dir, config, &frame, known);
             let Md {
                 text,
+                sha256,
                 digest,
                 tokens,
                 body_at,
             } = md;
-            let statistics = Statistics::of_docs(&index).with_index_digest(&digest, tokens);
+            let statistics = Statistics::of_docs(&index).with_index_digest(&sha256, tokens);
             // Only compared: its digest is enough. Written: its bytes go to their temporary
             // file. Either way its megabytes go before INDEX.json renders.
             let md_output = if options.check {
@@ -910,7 +911,9 @@ pub(crate) struct Known<'a> {
 /// A rendered `INDEX.md`.
 pub(crate) struct Md {
     pub text: String,
-    /// Its SHA-256.
+    /// Its SHA-256, which `INDEX.json` states.
+    pub sha256: [u8; 32],
+    /// Its [`crate::output::digest`], by which its output is checked.
     pub digest: [u8; 32],
     /// Its exact token count, which its header states.
     pub tokens: usize,
@@ -944,22 +947,36 @@ pub(crate) fn render_md(
         text
     };
     let text_of = |header: &str| join(&[before, header, &body, after]);
-    let digest_of = |header: &str| {
-        use sha2::Digest;
-        let mut hasher = sha2::Sha256::new();
-        for part in [before, header, &body, after] {
-            hasher.update(part.as_bytes());
-        }
-        <[u8; 32]>::from(hasher.finalize())
+    // Its SHA-256 and its output's digest, side by side.
+    let digests_of = |header: &str| {
+        let parts = [before.as_str(), header, &body, after];
+        rayon::join(
+            || {
+                use sha2::Digest;
+                let mut hasher = sha2::Sha256::new();
+                for part in parts {
+                    hasher.update(part.as_bytes());
+                }
+                <[u8; 32]>::from(hasher.finalize())
+            },
+            || {
+                let mut hasher = blake3::Hasher::new();
+                for part in parts {
+                    hasher.update(part.as_bytes());
+                }
+                <[u8; 32]>::from(hasher.finalize())
+            },
+        )
     };
     // The whole file, in the body's own buffer: a second buffer of its megabytes is not needed.
-    let md = |mut body: String, header: &str, digest: [u8; 32], tokens: usize| {
+    let md = |mut body: String, header: &str, (sha256, digest), tokens: usize| {
         let body_at = before.len() + header.len();
         body.reserve_exact(body_at + after.len());
         body.insert_str(0, &[before.as_str(), header].concat());
         body.push_str(after);
         Md {
             body_at,
+            sha256,
             digest,
             text: body,
             tokens,
@@ -974,16 +991,16 @@ pub(crate) fn render_md(
         let header = header(*tokens);
         let len = before.len() + header.len() + body.len() + after.len();
         // A text of another length is not the one recorded: it is not hashed to find out.
-        let digest = known
+        let digests = known
             .index_len
             .is_none_or(|known| known == len)
-            .then(|| digest_of(&header));
-        if let Some(digest) = digest.filter(|d| crate::output::hex(d) == *sha256) {
+            .then(|| digests_of(&header));
+        if let Some(digests) = digests.filter(|(d, _)| crate::output::hex(d) == *sha256) {
             // The blocks' counts stay in the cache for the next change.
             if body_then_after {
                 known.blocks.keep(encoding, &body);
             }
-            return md(body, &header, digest, *tokens);
+            return md(body, &header, digests, *tokens);
         }
     }
     let before_tokens = tokens::count(encoding, before);
@@ -1028,8 +1045,8 @@ pub(crate) fn render_md(
         claimed = actual;
     };
     let header = header(stated);
-    let digest = digest_of(&header);
-    md(body, &header, digest, tokens)
+    let digests = digests_of(&header);
+    md(body, &header, digests, tokens)
 }
 
 /// Whether a piece boundary falls between `left` and `right` when one follows the other

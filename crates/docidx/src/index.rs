@@ -225,7 +225,7 @@ pub fn scan(root: &Path, config: &Config, not_docs: &[String]) -> Result<Scan> {
                 let mut key = known.as_ref().and_then(|_| folders.key(&file.path));
                 let recorded = match (&known, &key) {
                     (Some(known), Some(key)) if key.size() <= max => {
-                        known.sha256(&file.rel, key, i)
+                        known.digest(&file.rel, key, i)
                     }
                     _ => None,
                 };

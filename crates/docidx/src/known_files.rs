@@ -1,8 +1,8 @@
 //! The files as `stat` last saw them, so that a run recognises an unchanged file without
 //! reading it, as git's index does: a file whose size, modification and change times and inode
-//! are what they were when it was last hashed has the SHA-256 it had then. Two records use it:
-//! the docs ([`Kind::Docs`]) and the outputs, whose digests the stamp vouches for
-//! ([`Kind::Outputs`]).
+//! are what they were when it was last hashed has the digest it had then. Two records use it:
+//! the docs, by their SHA-256 ([`Kind::Docs`]), and the outputs, by the digests the stamp
+//! vouches for ([`crate::output::digest`], [`Kind::Outputs`]).
 //!
 //! A file is recorded only once it has *settled*: its change and modification times are older
 //! than the run that hashed it by more than the file system's clock could hide
@@ -38,13 +38,14 @@ impl Kind {
     fn file(self) -> &'static str {
         match self {
             Kind::Docs => "files-v1.txt",
-            Kind::Outputs => "outputs-v1.txt",
+            Kind::Outputs => "outputs-v2.txt",
         }
     }
 }
 
-/// The length of a SHA-256 in hex, which starts each line.
-const SHA256_HEX: usize = 64;
+/// The length of a digest in hex (SHA-256 for docs, [`crate::output::digest`] for outputs),
+/// which starts each line.
+const DIGEST_HEX: usize = 64;
 
 /// How long before a run began a file's times must be for the run to record it, on a file
 /// system that keeps times finer than seconds. Linux stamps a write with a clock that advances
@@ -190,9 +191,9 @@ impl KnownFiles {
         let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count());
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', bytes) {
-            // The path follows the SHA-256 and the key's six numbers; it may hold spaces.
-            let numbers = bytes.get(start + SHA256_HEX + 1..end)?;
-            let path = start + SHA256_HEX + 2 + memchr::memchr_iter(b' ', numbers).nth(5)?;
+            // The path follows the digest and the key's six numbers; it may hold spaces.
+            let numbers = bytes.get(start + DIGEST_HEX + 1..end)?;
+            let path = start + DIGEST_HEX + 2 + memchr::memchr_iter(b' ', numbers).nth(5)?;
             lines.push((start as u32, path as u32, end as u32));
             start = end + 1;
         }
@@ -218,7 +219,7 @@ impl KnownFiles {
     pub fn docs_digest(&self) -> String {
         crate::cache::docs_digest(self.lines.iter().map(|&line| {
             let start = line.0 as usize;
-            let sha256 = self.text.get(start..start + SHA256_HEX).unwrap_or_default();
+            let sha256 = self.text.get(start..start + DIGEST_HEX).unwrap_or_default();
             (self.path(line), sha256)
         }))
     }
@@ -228,10 +229,10 @@ impl KnownFiles {
         self.lines.is_empty()
     }
 
-    /// The SHA-256 (hex) the file at root-relative `rel` had when it was hashed, if it is
+    /// The digest (hex) the file at root-relative `rel` had when it was hashed, if it is
     /// recorded with `key`. `hint` is where it is likely to be: its position among the files
     /// in path order, which is its line when none was added or removed.
-    pub fn sha256(&self, rel: &str, key: &FileKey, hint: usize) -> Option<&str> {
+    pub fn digest(&self, rel: &str, key: &FileKey, hint: usize) -> Option<&str> {
         let at = match self.lines.get(hint) {
             Some(&line) if self.path(line) == rel => hint,
             _ => self
@@ -241,9 +242,9 @@ impl KnownFiles {
         };
         let (start, path, _) = self.lines[at];
         let fields = self.text.get(start as usize..path as usize - 1)?;
-        let (sha256, recorded) = fields.split_at_checked(SHA256_HEX)?;
-        let sha256_hex = sha256.bytes().all(|b| b.is_ascii_hexdigit());
-        (sha256_hex && FileKey::parse(recorded.strip_prefix(' ')?)? == *key).then_some(sha256)
+        let (digest, recorded) = fields.split_at_checked(DIGEST_HEX)?;
+        let is_hex = digest.bytes().all(|b| b.is_ascii_hexdigit());
+        (is_hex && FileKey::parse(recorded.strip_prefix(' ')?)? == *key).then_some(digest)
     }
 }
 
@@ -253,18 +254,18 @@ pub fn recordable(rel: &str, key: &FileKey, started: SystemTime) -> bool {
     key.settled(started) && !rel.is_empty() && !rel.contains(['\n', '\r'])
 }
 
-/// Renders the lines for `files` (root-relative path, SHA-256 hex and key, in path order),
+/// Renders the lines for `files` (root-relative path, digest in hex and key, in path order),
 /// leaving out those not settled before `started` and paths that a line cannot hold.
 pub fn render<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a str, Option<FileKey>)>,
     started: SystemTime,
 ) -> String {
     let mut text = String::new();
-    for (rel, sha256, key) in files {
+    for (rel, digest, key) in files {
         let Some(key) = key.filter(|key| recordable(rel, key, started)) else {
             continue;
         };
-        text.push_str(sha256);
+        text.push_str(digest);
         text.push(' ');
         key.write(&mut text);
         text.push(' ');
@@ -329,17 +330,17 @@ mod tests {
         );
         let known = KnownFiles::parse(text).expect("parses");
         assert_eq!(known.len(), 3);
-        assert_eq!(known.sha256("a b.md", &key(900), 0), Some(a.as_str()));
-        assert_eq!(known.sha256("a b.md", &key(901), 0), None);
-        assert_eq!(known.sha256("b.md", &key(999), 1), None);
-        assert_eq!(known.sha256("c.md", &key(900), 2), None);
-        assert_eq!(known.sha256("d.md", &fine_settled, 1), Some(d.as_str()));
-        assert_eq!(known.sha256("e/e.md", &whole_settled, 0), Some(e.as_str()));
-        assert_eq!(known.sha256("f.md", &whole_unsettled, 0), None);
-        assert_eq!(known.sha256("g.md", &fat_unsettled, 0), None);
+        assert_eq!(known.digest("a b.md", &key(900), 0), Some(a.as_str()));
+        assert_eq!(known.digest("a b.md", &key(901), 0), None);
+        assert_eq!(known.digest("b.md", &key(999), 1), None);
+        assert_eq!(known.digest("c.md", &key(900), 2), None);
+        assert_eq!(known.digest("d.md", &fine_settled, 1), Some(d.as_str()));
+        assert_eq!(known.digest("e/e.md", &whole_settled, 0), Some(e.as_str()));
+        assert_eq!(known.digest("f.md", &whole_unsettled, 0), None);
+        assert_eq!(known.digest("g.md", &fat_unsettled, 0), None);
         let mut grown = key(900);
         grown.size += 1;
-        assert_eq!(known.sha256("a b.md", &grown, 1), None);
+        assert_eq!(known.digest("a b.md", &grown, 1), None);
         // The digest of the files recorded, as the scan would compute it from them.
         let recorded = [("a b.md", a.as_str()), ("d.md", &d), ("e/e.md", &e)];
         assert_eq!(known.docs_digest(), crate::cache::docs_digest(recorded));
@@ -357,7 +358,7 @@ mod tests {
         assert!(KnownFiles::parse(line("b.md") + &line("a.md")).is_none());
         assert!(KnownFiles::parse(line("a.md").trim_end().to_string()).is_none());
         let known = KnownFiles::parse(format!("{sha} 10 x 0 1 0 42 a.md\n")).unwrap();
-        assert_eq!(known.sha256("a.md", &key(1), 0), None);
+        assert_eq!(known.digest("a.md", &key(1), 0), None);
     }
 
     impl FileKey {

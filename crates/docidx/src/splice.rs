@@ -186,7 +186,7 @@ pub fn plan(
                 blocks: &blocks,
             },
         );
-        let statistics = totals.with_index_digest(&md.digest, md.tokens);
+        let statistics = totals.with_index_digest(&md.sha256, md.tokens);
         let json = generate::json_output(
             layout.index_json.clone(),
             Some(digests[1]),
@@ -245,7 +245,7 @@ pub fn plan(
         spans: generate::spans_of(&json_spans, &body.spans, body_at),
         spliced: Some(Spliced {
             table,
-            links_sha256: stamp.links.clone(),
+            links_digest: stamp.links.clone(),
             rows,
             fresh,
         }),

@@ -333,7 +333,12 @@ fn analyse_inner(
 
 /// SHA-256 of `bytes` as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::output::hex(&Sha256::digest(bytes))
+    crate::output::hex(&sha256(bytes))
+}
+
+/// The SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
 }
 
 /// The old scripts' estimate: `int(len(text.split()) * 1.3)`, splitting on what Python calls

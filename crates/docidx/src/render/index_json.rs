@@ -83,7 +83,7 @@ impl Statistics {
 
     /// These totals of the documents with `index_md`, of `index_tokens` tokens, as the index.
     pub fn with_index(self, index_md: &str, index_tokens: usize) -> Statistics {
-        self.with_index_digest(&crate::output::digest(index_md.as_bytes()), index_tokens)
+        self.with_index_digest(&crate::analyse::sha256(index_md.as_bytes()), index_tokens)
     }
 
     /// [`Statistics::with_index`] for an `INDEX.md` whose SHA-256 is `index_md_sha256`.

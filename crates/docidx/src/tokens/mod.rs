@@ -253,12 +253,11 @@ impl BlockMemo {
     }
 
     fn key(encoding: Encoding, block: &str) -> String {
-        use sha2::Digest;
-        let mut hasher = sha2::Sha256::new();
+        let mut hasher = blake3::Hasher::new();
         hasher.update(encoding.to_string().as_bytes());
-        hasher.update([0]);
+        hasher.update(&[0]);
         hasher.update(block.as_bytes());
-        crate::output::hex(&hasher.finalize()[..16])
+        crate::output::hex(&hasher.finalize().as_bytes()[..16])
     }
 }
 
