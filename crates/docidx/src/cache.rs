@@ -386,22 +386,22 @@ fn write_table_header(out: &mut Vec<u8>, newline: &str) {
 
 /// Appends the line of one doc to the table `out`.
 fn write_table_line(out: &mut Vec<u8>, e: EntryOf, [json, md, links]: [Span; 3]) {
-    use std::io::Write;
-    let _ = writeln!(
-        out,
-        "{} {} {} {} {} {} {} {} {} {} {}",
-        e.sha256,
-        e.bytes,
-        e.words,
-        e.tokens,
-        json[0],
-        json[1],
-        md[0],
-        md[1],
-        links[0],
-        links[1],
-        serde_json::to_string(e.path).expect("a string serializes")
-    );
+    // Formatted by hand rather than with `write!`: ten numbers a line, 38,405 lines on tldr.
+    let mut number = itoa::Buffer::new();
+    out.extend_from_slice(e.sha256.as_bytes());
+    let counts = [e.words, e.tokens].map(|n| n as u64);
+    for n in [e.bytes, counts[0], counts[1]]
+        .into_iter()
+        .chain(json)
+        .chain(md)
+        .chain(links)
+    {
+        out.push(b' ');
+        out.extend_from_slice(number.format(n).as_bytes());
+    }
+    out.push(b' ');
+    serde_json::to_writer(&mut *out, e.path).expect("a string serializes");
+    out.push(b'\n');
 }
 
 /// Parses a stored table; `None` if it is not one.

@@ -216,9 +216,8 @@ impl BlockMemo {
     /// (otherwise they count 0 and are not kept).
     fn blocks(&self, encoding: Encoding, text: &str, count_new: bool) -> usize {
         use rayon::prelude::*;
-        let mut cuts: Vec<usize> = text
-            .match_indices('\n')
-            .map(|(i, _)| i + 1)
+        let mut cuts: Vec<usize> = memchr::memchr_iter(b'\n', text.as_bytes())
+            .map(|i| i + 1)
             .filter(|&at| starts_block(text, at) && is_piece_boundary(text, at))
             .collect();
         cuts.insert(0, 0);
