@@ -8,7 +8,7 @@
 //! inconsistent cache) takes the full path of [`crate::generate::plan`]. Either way the
 //! outputs are the same bytes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 
@@ -311,22 +311,15 @@ impl<'a> Docs<'a> {
     /// The docs' own warnings, in path order: the kept ones as the stamp has them, the fresh
     /// ones from their analysis.
     fn warnings(&self, stamp: &Stamp) -> Vec<Warning> {
-        let kept: HashSet<&str> = self
-            .rows
-            .iter()
-            .filter(|row| matches!(row, Row::Kept(_)))
-            .map(|&row| self.path(row))
-            .collect();
+        // Those of docs no longer kept are never taken out.
         let mut by_path: HashMap<String, Vec<Warning>> = HashMap::new();
-        for w in stamp
-            .doc_warnings()
-            .filter(|w| kept.contains(w.path.as_str()))
-        {
+        for w in stamp.doc_warnings() {
             by_path.entry(w.path.clone()).or_default().push(w);
         }
         let mut warnings = Vec::new();
         for &row in self.rows {
             match row {
+                Row::Kept(_) if by_path.is_empty() => {}
                 Row::Kept(_) => warnings.extend(by_path.remove(self.path(row)).unwrap_or_default()),
                 Row::Fresh(j) => warnings.extend(self.fresh[j].path_warnings()),
             }
