@@ -68,7 +68,7 @@ pub fn read_doc_keyed<T>(
 #[derive(Debug, Default)]
 pub struct Folders {
     #[cfg(target_os = "linux")]
-    last: Option<(PathBuf, std::os::fd::OwnedFd)>,
+    last: Option<(Vec<u8>, std::os::fd::OwnedFd)>,
 }
 
 impl Folders {
@@ -114,21 +114,33 @@ impl Folders {
         &mut self,
         path: &'a Path,
     ) -> Option<(std::os::fd::BorrowedFd<'_>, &'a std::ffi::OsStr)> {
+        use std::ffi::OsStr;
         use std::os::fd::AsFd;
-        let (parent, name) = (path.parent()?, path.file_name()?);
-        if self.last.as_ref().is_none_or(|(last, _)| last != parent) {
+        use std::os::unix::ffi::OsStrExt;
+        // Split at the last `/`, as bytes: `Path::parent` and `file_name` parse components.
+        let bytes = path.as_os_str().as_bytes();
+        let (folder, name) = match memchr::memrchr(b'/', bytes) {
+            Some(0) => (&b"/"[..], &bytes[1..]),
+            Some(at) => (&bytes[..at], &bytes[at + 1..]),
+            None => (&b"."[..], bytes),
+        };
+        if matches!(name, b"" | b"." | b"..") {
+            return None;
+        }
+        if self
+            .last
+            .as_ref()
+            .is_none_or(|(last, _)| last[..] != *folder)
+        {
             self.last = None;
-            let folder = if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            };
             use rustix::fs::{Mode, OFlags};
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            let fd = rustix::fs::open(folder, flags, Mode::empty()).ok()?;
-            self.last = Some((parent.to_path_buf(), fd));
+            let fd = rustix::fs::open(OsStr::from_bytes(folder), flags, Mode::empty()).ok()?;
+            self.last = Some((folder.to_vec(), fd));
         }
-        self.last.as_ref().map(|(_, fd)| (fd.as_fd(), name))
+        self.last
+            .as_ref()
+            .map(|(_, fd)| (fd.as_fd(), OsStr::from_bytes(name)))
     }
 }
 
@@ -322,6 +334,15 @@ pub fn is_markdown(name: &str) -> bool {
 /// `path` relative to `root`, `/`-separated; a name that is not UTF-8 keeps its bytes as
 /// `%XX` (see [`crate::resolve::component_string`]).
 pub fn relative(root: &Path, path: &Path) -> String {
+    #[cfg(unix)]
+    if let Some(rel) = plain_relative(root, path) {
+        return rel.to_string();
+    }
+    relative_by_components(root, path)
+}
+
+/// [`relative`] for any path.
+fn relative_by_components(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel
         .components()
@@ -331,6 +352,24 @@ pub fn relative(root: &Path, path: &Path) -> String {
         })
         .collect();
     parts.join("/")
+}
+
+/// [`relative`] where `path` is `root`, a `/` and names that are UTF-8 and neither `.` nor
+/// `..`, as the walk makes them: the rest of its bytes, without parsing both into components
+/// (a few percent of a warm run's CPU on 38,405 docs). `None` for any other path.
+#[cfg(unix)]
+fn plain_relative<'a>(root: &Path, path: &'a Path) -> Option<&'a str> {
+    use std::os::unix::ffi::OsStrExt;
+    let root = root.as_os_str().as_bytes();
+    let rest = path.as_os_str().as_bytes().strip_prefix(root)?;
+    let rest = match root.last() {
+        Some(b'/') => rest,
+        _ => rest.strip_prefix(b"/")?,
+    };
+    let plain = rest
+        .split(|&b| b == b'/')
+        .all(|name| !matches!(name, b"" | b"." | b".."));
+    plain.then(|| std::str::from_utf8(rest).ok()).flatten()
 }
 
 #[cfg(unix)]
@@ -677,6 +716,37 @@ mod tests {
         let bare = Path::new(name.file_name().unwrap());
         assert_eq!(folders.key(bare), FileKey::of_path(bare));
         assert!(folders.key(bare).is_some());
+    }
+
+    /// The bytes of a plain path are what its components give; any other path is left to them.
+    #[test]
+    #[cfg(unix)]
+    fn plain_paths_are_relative_as_their_components_say() {
+        let cases = [
+            (".", "./a/b.md", Some("a/b.md")),
+            ("docs", "docs/a.md", Some("a.md")),
+            ("docs/", "docs/a b/é.md", Some("a b/é.md")),
+            ("/", "/x/y.md", Some("x/y.md")),
+            ("a/./b", "a/./b/c.md", Some("c.md")),
+            ("docs", "docs2/a.md", None),
+            ("docs", "docs", None),
+            ("docs", "docs//a.md", None),
+            ("docs", "docs/./a.md", None),
+            ("docs", "docs/../a.md", None),
+            ("docs", "other/a.md", None),
+        ];
+        for (root, path, plain) in cases {
+            let (root, path) = (Path::new(root), Path::new(path));
+            assert_eq!(plain_relative(root, path), plain, "{path:?} in {root:?}");
+            if let Some(plain) = plain {
+                assert_eq!(relative_by_components(root, path), plain);
+            }
+            assert_eq!(
+                relative(root, path),
+                relative_by_components(root, path),
+                "{path:?} in {root:?}"
+            );
+        }
     }
 
     #[test]
