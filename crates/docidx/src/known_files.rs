@@ -207,6 +207,10 @@ impl KnownFiles {
         let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count());
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', bytes) {
+            let digest = bytes.get(start..start + DIGEST_HEX)?;
+            if !digest.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
             // The path follows the digest and the key's six numbers; it may hold spaces.
             let numbers = bytes.get(start + DIGEST_HEX + 1..end)?;
             let path = start + DIGEST_HEX + 2 + memchr::memchr_iter(b' ', numbers).nth(5)?;
@@ -258,9 +262,10 @@ impl KnownFiles {
         };
         let (start, path, _) = self.lines[at];
         let fields = self.text.get(start as usize..path as usize - 1)?;
+        // Each digest is hex: `parse` checked.
         let (digest, recorded) = fields.split_at_checked(DIGEST_HEX)?;
-        let is_hex = digest.bytes().all(|b| b.is_ascii_hexdigit());
-        (is_hex && key.is_written_as(recorded.strip_prefix(' ')?)).then_some(digest)
+        key.is_written_as(recorded.strip_prefix(' ')?)
+            .then_some(digest)
     }
 }
 
@@ -375,6 +380,8 @@ mod tests {
         assert!(KnownFiles::parse(line("a.md").trim_end().to_string()).is_none());
         let known = KnownFiles::parse(format!("{sha} 10 x 0 1 0 42 a.md\n")).unwrap();
         assert_eq!(known.digest("a.md", &key(1), 0), None);
+        let not_hex = "g".repeat(64);
+        assert!(KnownFiles::parse(format!("{not_hex} 10 1 0 1 0 42 a.md\n")).is_none());
     }
 
     /// A key is recognised in the text it writes, and in no other: not with a number changed,

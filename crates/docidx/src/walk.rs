@@ -118,8 +118,9 @@ impl Folders {
         use std::os::fd::AsFd;
         use std::os::unix::ffi::OsStrExt;
         // Split at the last `/`, as bytes: `Path::parent` and `file_name` parse components.
+        // Names are short, so a plain search from the end finds it soonest.
         let bytes = path.as_os_str().as_bytes();
-        let (folder, name) = match memchr::memrchr(b'/', bytes) {
+        let (folder, name) = match bytes.iter().rposition(|&b| b == b'/') {
             Some(0) => (&b"/"[..], &bytes[1..]),
             Some(at) => (&bytes[..at], &bytes[at + 1..]),
             None => (&b"."[..], bytes),
