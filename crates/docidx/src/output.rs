@@ -89,10 +89,17 @@ impl Output {
         previous: Option<[u8; 32]>,
     ) -> Output {
         let contents = contents.into();
+        let digest = digest(&contents);
+        Output::hashed(path, contents, digest, previous)
+    }
+
+    /// An output of new bytes whose digest is `digest`, none of them in memory, for a file
+    /// whose digest is `previous`: what the constructors start from.
+    fn bare(path: PathBuf, digest: [u8; 32], previous: Option<[u8; 32]>) -> Output {
         Output {
             path,
-            digest: digest(&contents),
-            contents,
+            contents: Vec::new(),
+            digest,
             previous,
             previous_key: None,
             staged: None,
@@ -109,16 +116,9 @@ impl Output {
         previous: Option<[u8; 32]>,
     ) -> Output {
         debug_assert_eq!(digest, self::digest(&contents));
-        Output {
-            path,
-            contents,
-            digest,
-            previous,
-            previous_key: None,
-            staged: None,
-            digest_only: false,
-            sync: true,
-        }
+        let mut out = Output::bare(path, digest, previous);
+        out.contents = contents;
+        out
     }
 
     /// [`Output::hashed`], with the new bytes moved at once into a temporary file beside
@@ -149,16 +149,8 @@ impl Output {
     ) -> Result<Output> {
         // Synced by `write_all`, beside the other outputs' work, before the rename.
         let (tmp, digest) = stage_with(&path, false, render)?;
-        let mut out = Output {
-            path,
-            contents: Vec::new(),
-            digest,
-            previous,
-            previous_key: None,
-            staged: Some(tmp),
-            digest_only: false,
-            sync: true,
-        };
+        let mut out = Output::bare(path, digest, previous);
+        out.staged = Some(tmp);
         if !out.is_change() {
             if let Some(tmp) = out.staged.take() {
                 let _ = fs::remove_file(tmp);
@@ -170,30 +162,14 @@ impl Output {
     /// An output known only by the digest of its new bytes: it tells whether the file would
     /// change, for `--check` and `validate`, and [`write_all`] refuses to write it.
     pub fn digest_only(path: PathBuf, digest: [u8; 32], previous: Option<[u8; 32]>) -> Output {
-        Output {
-            path,
-            contents: Vec::new(),
-            digest,
-            previous,
-            previous_key: None,
-            staged: None,
-            digest_only: true,
-            sync: true,
-        }
+        let mut out = Output::bare(path, digest, previous);
+        out.digest_only = true;
+        out
     }
 
     /// An output known to equal the file on disk, whose digest is `digest`: nothing to write.
     pub fn unchanged(path: PathBuf, digest: [u8; 32]) -> Output {
-        Output {
-            path,
-            contents: Vec::new(),
-            digest,
-            previous: Some(digest),
-            previous_key: None,
-            staged: None,
-            digest_only: false,
-            sync: true,
-        }
+        Output::bare(path, digest, Some(digest))
     }
 
     /// The new bytes, wherever they are: in memory, in the temporary file, or (for an output
