@@ -340,17 +340,13 @@ fn analyse_changed(
     Ok(pool.install(|| {
         changed
             .par_iter()
-            .map(|file| {
-                let analysed = walk::read_doc_with(
-                    &mut walk::Folders::default(),
-                    &file.path,
-                    config.max_file_size,
-                    |bytes| {
+            .map_init(walk::Folders::default, |folders, file| {
+                let analysed =
+                    walk::read_doc_with(folders, &file.path, config.max_file_size, |bytes| {
                         // The warnings returned are the doc's own (`Doc::path_warnings`).
                         let sha256 = analyse::sha256_hex(bytes);
                         analyse::analyse_hashed(&file.rel, bytes, sha256, &settings).0
-                    },
-                );
+                    });
                 match analysed {
                     Ok(walk::Content::Bytes(doc)) => Some(doc),
                     _ => None,
